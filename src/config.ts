@@ -1,0 +1,303 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { PaulError } from "./errors.ts";
+import { makeRedactor, type Redactor } from "./redact.ts";
+
+/**
+ * Environment → zod → typed config, parsed once at start-up and passed down.
+ * No other module reads process.env.
+ */
+
+export type Command = "build" | "resume" | "worker" | "serve" | "demo" | "migrate" | "read";
+
+interface VarSpec {
+  schema: z.ZodType;
+  example: string;
+  why: string;
+  /** Commands for which the variable must be set. */
+  requiredFor?: readonly Command[];
+  secret?: boolean;
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number) => z.coerce.number().min(min);
+const url = z.url();
+const csv = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+export const VARS = {
+  DATABASE_URL: {
+    schema: url.refine((u) => /^postgres(ql)?:/.test(u), "must be a postgres:// URL"),
+    example: "postgres://user:pass@127.0.0.1:5432/paul",
+    why: "the Postgres that holds runs and the job queue; unset means an embedded Postgres under PAUL_HOME",
+    secret: true,
+  },
+  PAUL_HOME: {
+    schema: z.string().min(1),
+    example: "/home/me/.paul",
+    why: "where Paul keeps its embedded database and git workspaces (default ~/.paul)",
+  },
+  PAUL_PG_PORT: {
+    schema: int(1024, 65535),
+    example: "54329",
+    why: "the port of the embedded Postgres (default 54329)",
+  },
+  ANTHROPIC_API_KEY: {
+    schema: z.string().min(10),
+    example: "sk-ant-api03-…",
+    why: "the agents call the Anthropic Messages API with it",
+    requiredFor: ["build", "resume", "worker", "serve"],
+    secret: true,
+  },
+  ANTHROPIC_BASE_URL: {
+    schema: url,
+    example: "https://api.anthropic.com",
+    why: "where the Anthropic API is (a proxy or gateway)",
+  },
+  PAUL_MODEL_ANALYSIS: {
+    schema: z.string().min(1),
+    example: "claude-sonnet-5-5",
+    why: "model for analysis",
+  },
+  PAUL_MODEL_APPROACHES: {
+    schema: z.string().min(1),
+    example: "claude-sonnet-5-5",
+    why: "model for approaches",
+  },
+  PAUL_MODEL_JUDGE: {
+    schema: z.string().min(1),
+    example: "claude-sonnet-5-5",
+    why: "model for judges",
+  },
+  PAUL_MODEL_PLANNER: {
+    schema: z.string().min(1),
+    example: "claude-sonnet-5-5",
+    why: "model for task planning",
+  },
+  PAUL_MODEL_CODER_CHEAP: {
+    schema: z.string().min(1),
+    example: "claude-haiku-5-5",
+    why: "model for small coding tasks",
+  },
+  PAUL_MODEL_CODER_STRONG: {
+    schema: z.string().min(1),
+    example: "claude-sonnet-5-5",
+    why: "model for large tasks and escalated retries",
+  },
+  PAUL_MODEL_REVIEWER: {
+    schema: z.string().min(1),
+    example: "claude-sonnet-5-5",
+    why: "model for the diff reviewer",
+  },
+  PAUL_BUDGET_USD: {
+    schema: num(0.01),
+    example: "10",
+    why: "per-run spending limit in dollars (default 10)",
+  },
+  PAUL_BUDGET_TOKENS: {
+    schema: int(1000, 1e10),
+    example: "5000000",
+    why: "per-run token limit (default 5,000,000)",
+  },
+  PAUL_MAX_CODER_ATTEMPTS: {
+    schema: int(1, 20),
+    example: "5",
+    why: "coder attempts per task (default 5)",
+  },
+  PAUL_GATE_TIMEOUT_SECONDS: {
+    schema: int(1, 7200),
+    example: "600",
+    why: "timeout of one gate command (default 600)",
+  },
+  PAUL_COMMAND_TIMEOUT_SECONDS: {
+    schema: int(1, 3600),
+    example: "120",
+    why: "timeout of one agent command (default 120)",
+  },
+  PAUL_WORKER_CONCURRENCY: {
+    schema: int(1, 64),
+    example: "4",
+    why: "jobs one worker runs at once (default 4)",
+  },
+  PAUL_TASK_CONCURRENCY: {
+    schema: int(1, 32),
+    example: "3",
+    why: "implementation tasks of one wave run at once (default 3)",
+  },
+  GITHUB_TOKEN: {
+    schema: z.string().min(10),
+    example: "ghp_…",
+    why: "to clone private repositories and open pull requests",
+    secret: true,
+  },
+  GITHUB_API_URL: {
+    schema: url,
+    example: "https://api.github.com",
+    why: "GitHub REST API (GitHub Enterprise: https://host/api/v3)",
+  },
+  GITHUB_URL: {
+    schema: z.string().min(1),
+    example: "https://github.com",
+    why: "where owner/name repositories are cloned from",
+  },
+  SLACK_BOT_TOKEN: {
+    schema: z.string().min(10),
+    example: "xoxb-…",
+    why: "the Slack app posts and updates messages with it",
+    requiredFor: ["serve"],
+    secret: true,
+  },
+  SLACK_SIGNING_SECRET: {
+    schema: z.string().min(8),
+    example: "8f742231b10e8888abcd99yyyzzz85a5",
+    why: "verifies that requests really come from Slack",
+    requiredFor: ["serve"],
+    secret: true,
+  },
+  SLACK_APP_TOKEN: {
+    schema: z.string().startsWith("xapp-", "must start with xapp-"),
+    example: "xapp-1-…",
+    why: "Socket Mode (no public URL needed); unset means the HTTP receiver on PAUL_HTTP_PORT",
+    secret: true,
+  },
+  SLACK_API_URL: { schema: url, example: "https://slack.com/api/", why: "Slack Web API base URL" },
+  PAUL_HTTP_PORT: {
+    schema: int(1, 65535),
+    example: "3000",
+    why: "port of the Slack HTTP receiver (default 3000)",
+  },
+  PAUL_APPROVERS: {
+    schema: csv,
+    example: "U012AB3CD,S0614TZR7",
+    why: "Slack users (U…) or user groups (S…) who may decide any CTA",
+  },
+} as const satisfies Record<string, VarSpec>;
+
+export type VarName = keyof typeof VARS;
+
+const ModelsSchema = z.object({
+  analysis: z.string(),
+  approaches: z.string(),
+  judge: z.string(),
+  planner: z.string(),
+  coderCheap: z.string(),
+  coderStrong: z.string(),
+  reviewer: z.string(),
+});
+
+export interface Config {
+  databaseUrl: string | undefined;
+  home: string;
+  workDir: string;
+  pgPort: number;
+  anthropic: { apiKey: string | undefined; baseURL: string | undefined };
+  models: z.infer<typeof ModelsSchema>;
+  budget: { usd: number; tokens: number };
+  maxCoderAttempts: number;
+  gateTimeoutMs: number;
+  commandTimeoutMs: number;
+  workerConcurrency: number;
+  taskConcurrency: number;
+  github: { token: string | undefined; apiUrl: string; webUrl: string };
+  slack: {
+    botToken: string | undefined;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string | undefined;
+    httpPort: number;
+    approvers: string[];
+  };
+  redact: Redactor;
+}
+
+function describe(name: VarName, spec: VarSpec, problem: string, command: Command): string {
+  const why = spec.requiredFor?.includes(command)
+    ? `needed for \`paul ${command}\`: ${spec.why}`
+    : spec.why;
+  return `  ${name}: ${problem}\n    why: ${why}\n    example: ${name}=${spec.example}`;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
+  const problems: string[] = [];
+  const values: Partial<Record<VarName, unknown>> = {};
+  for (const [name, spec] of Object.entries(VARS) as [VarName, VarSpec][]) {
+    const raw = env[name];
+    if (raw === undefined || raw === "") {
+      if (spec.requiredFor?.includes(command))
+        problems.push(describe(name, spec, "is not set", command));
+      continue;
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) values[name] = parsed.data;
+    else
+      problems.push(
+        describe(
+          name,
+          spec,
+          `is not valid (${parsed.error.issues[0]?.message ?? "invalid"})`,
+          command,
+        ),
+      );
+  }
+  if (problems.length > 0) {
+    throw new PaulError(
+      "config_invalid",
+      `Paul can't start: configuration problem\n${problems.join("\n")}`,
+      {
+        hint: "set the variable in your environment (see README, Configuration) and run the command again",
+      },
+    );
+  }
+  const v = values as Record<VarName, unknown>;
+  const str = (n: VarName) => v[n] as string | undefined;
+  const numb = (n: VarName, d: number) => (v[n] as number | undefined) ?? d;
+  const home = str("PAUL_HOME") ?? join(homedir(), ".paul");
+  const secrets = (Object.entries(VARS) as [VarName, VarSpec][])
+    .filter(([, s]) => s.secret)
+    .map(([n]) => str(n));
+  return {
+    databaseUrl: str("DATABASE_URL"),
+    home,
+    workDir: join(home, "work"),
+    pgPort: numb("PAUL_PG_PORT", 54329),
+    anthropic: { apiKey: str("ANTHROPIC_API_KEY"), baseURL: str("ANTHROPIC_BASE_URL") },
+    models: {
+      analysis: str("PAUL_MODEL_ANALYSIS") ?? "claude-sonnet-5-5",
+      approaches: str("PAUL_MODEL_APPROACHES") ?? "claude-sonnet-5-5",
+      judge: str("PAUL_MODEL_JUDGE") ?? "claude-sonnet-5-5",
+      planner: str("PAUL_MODEL_PLANNER") ?? "claude-sonnet-5-5",
+      coderCheap: str("PAUL_MODEL_CODER_CHEAP") ?? "claude-haiku-5-5",
+      coderStrong: str("PAUL_MODEL_CODER_STRONG") ?? "claude-sonnet-5-5",
+      reviewer: str("PAUL_MODEL_REVIEWER") ?? "claude-sonnet-5-5",
+    },
+    budget: { usd: numb("PAUL_BUDGET_USD", 10), tokens: numb("PAUL_BUDGET_TOKENS", 5_000_000) },
+    maxCoderAttempts: numb("PAUL_MAX_CODER_ATTEMPTS", 5),
+    gateTimeoutMs: numb("PAUL_GATE_TIMEOUT_SECONDS", 600) * 1000,
+    commandTimeoutMs: numb("PAUL_COMMAND_TIMEOUT_SECONDS", 120) * 1000,
+    workerConcurrency: numb("PAUL_WORKER_CONCURRENCY", 4),
+    taskConcurrency: numb("PAUL_TASK_CONCURRENCY", 3),
+    github: {
+      token: str("GITHUB_TOKEN"),
+      apiUrl: str("GITHUB_API_URL") ?? "https://api.github.com",
+      webUrl: (str("GITHUB_URL") ?? "https://github.com").replace(/\/+$/, ""),
+    },
+    slack: {
+      botToken: str("SLACK_BOT_TOKEN"),
+      signingSecret: str("SLACK_SIGNING_SECRET"),
+      appToken: str("SLACK_APP_TOKEN"),
+      apiUrl: str("SLACK_API_URL"),
+      httpPort: numb("PAUL_HTTP_PORT", 3000),
+      approvers: (v.PAUL_APPROVERS as string[] | undefined) ?? [],
+    },
+    redact: makeRedactor(secrets),
+  };
+}
+
+/** Names of environment variables that must never reach an agent's or a gate's command. */
+export const SECRET_ENV_PATTERN =
+  /^(ANTHROPIC_|CLAUDE_|GITHUB_|GH_|SLACK_|DATABASE_URL$|PG[A-Z]*$|PAUL_|NPM_TOKEN$|NODE_AUTH_TOKEN$|AWS_|GOOGLE_|AZURE_|OPENAI_)|(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS?)/i;

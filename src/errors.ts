@@ -1,0 +1,62 @@
+/**
+ * The small set of coded errors Paul knows. `retryable` decides what the job
+ * boundary does: retryable errors go back to the queue, permanent ones are told
+ * to the user and end the job.
+ */
+export const ERROR_CODES = {
+  config_invalid: false,
+  bad_input: false,
+  repo_unreachable: false,
+  base_branch_missing: false,
+  model_auth: false,
+  model_rate_limited: true,
+  model_overloaded: true,
+  model_unavailable: true,
+  model_invalid_output: false,
+  model_refused: false,
+  agent_failed: false,
+  budget_exhausted: false,
+  gate_missing: false,
+  github_auth: false,
+  github_not_found: false,
+  github_failed: true,
+  push_refused: false,
+  cta_stale: false,
+  not_allowed: false,
+  cancelled: false,
+  not_found: false,
+  internal: true,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class PaulError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** What the user can do about it, in their words. */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "PaulError";
+    this.code = code;
+    this.retryable = ERROR_CODES[code];
+    this.hint = opts.hint;
+  }
+
+  /** One line for a person: the message and, when known, what to do. */
+  toUserText(): string {
+    return this.hint ? `${this.message}\n→ ${this.hint}` : this.message;
+  }
+}
+
+export function isPaulError(e: unknown): e is PaulError {
+  return e instanceof PaulError;
+}
+
+/** Normalise anything thrown into a PaulError; unknown errors are internal and retryable. */
+export function toPaulError(e: unknown): PaulError {
+  if (e instanceof PaulError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new PaulError("internal", message, { cause: e });
+}

@@ -1,0 +1,215 @@
+import { spawn } from "node:child_process";
+import { SECRET_ENV_PATTERN } from "../config.ts";
+
+/**
+ * Commands run by agents and gates. They fail as a matter of course, so the
+ * result carries the failure instead of throwing (execa-style). Every command
+ * gets a scrubbed environment, a timeout that kills the whole process group,
+ * and an output cap.
+ */
+export interface ExecResult {
+  command: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** stdout and stderr interleaved, head and tail kept when over the cap. */
+  output: string;
+  truncated: boolean;
+  durationMs: number;
+  ok: boolean;
+}
+
+export interface Sandbox {
+  /** The only directory the command may write to and see besides system paths. */
+  root: string;
+  /** Directories hidden from the command (home, Paul's own data). */
+  hide: string[];
+  /** Extra directories made visible again inside hidden ones (git mirror, caches). */
+  expose: string[];
+}
+
+export interface ExecOptions {
+  cwd: string;
+  timeoutMs: number;
+  /** Characters of output kept (head + tail). */
+  maxOutput?: number;
+  env?: Record<string, string>;
+  sandbox?: Sandbox;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_MAX_OUTPUT = 8000;
+
+const PASS_THROUGH = [
+  "PATH",
+  "LANG",
+  "LC_ALL",
+  "LC_CTYPE",
+  "TZ",
+  "TERM",
+  "SHELL",
+  "USER",
+  "LOGNAME",
+];
+
+/**
+ * An allow-list, not a block-list: only harmless variables pass, and even
+ * those are dropped if their name or value looks like a credential.
+ */
+export function scrubbedEnv(
+  source: NodeJS.ProcessEnv,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of PASS_THROUGH) {
+    const v = source[k];
+    if (v !== undefined && !SECRET_ENV_PATTERN.test(k)) out[k] = v;
+  }
+  Object.assign(out, { CI: "1", FORCE_COLOR: "0", NO_COLOR: "1", GIT_TERMINAL_PROMPT: "0" }, extra);
+  for (const k of Object.keys(out)) if (SECRET_ENV_PATTERN.test(k)) delete out[k];
+  return out;
+}
+
+/** Keep the head and the tail, with a marker saying how much was cut. */
+export function truncateMiddle(
+  text: string,
+  max = DEFAULT_MAX_OUTPUT,
+): { text: string; truncated: boolean } {
+  if (text.length <= max) return { text, truncated: false };
+  const marker = (n: number) => `\n… [${n} characters cut] …\n`;
+  const room = max - marker(text.length).length;
+  const head = Math.floor(room * 0.4);
+  const tail = room - head;
+  const cut = text.length - head - tail;
+  return {
+    text: text.slice(0, head) + marker(cut) + text.slice(text.length - tail),
+    truncated: true,
+  };
+}
+
+let userNamespacesWork: boolean | undefined;
+async function canUnshare(): Promise<boolean> {
+  if (userNamespacesWork !== undefined) return userNamespacesWork;
+  const r = await rawExec("unshare", ["--mount", "--map-root-user", "true"], {
+    cwd: "/",
+    timeoutMs: 5000,
+  });
+  userNamespacesWork = r.exitCode === 0;
+  return userNamespacesWork;
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** A shell prelude, run inside a private mount namespace, that hides directories and re-exposes the workspace. */
+function sandboxScript(sb: Sandbox, command: string, cwd: string): string {
+  const keep = [sb.root, ...sb.expose];
+  // Stage the kept directories on a private tmpfs before hiding their parents,
+  // then mount them back at their own paths.
+  const lines = [
+    "set -e",
+    "S=/mnt; [ -d $S ] || S=/media; [ -d $S ] || S=/srv",
+    "mount -t tmpfs paul-stage $S",
+  ];
+  for (const [i, dir] of keep.entries()) {
+    lines.push(`mkdir -p $S/${i}`, `mount --rbind ${q(dir)} $S/${i}`);
+  }
+  lines.push("mount -t tmpfs paul-tmp /tmp");
+  for (const dir of sb.hide)
+    lines.push(`if [ -d ${q(dir)} ]; then mount -t tmpfs paul-hidden ${q(dir)}; fi`);
+  for (const [i, dir] of keep.entries()) {
+    lines.push(`mkdir -p ${q(dir)}`, `mount --rbind $S/${i} ${q(dir)}`);
+  }
+  lines.push(`cd ${q(cwd)}`, "set +e", `exec bash -c ${q(command)}`);
+  return lines.join("\n");
+}
+
+export async function execCommand(command: string, opts: ExecOptions): Promise<ExecResult> {
+  const env = opts.env ?? scrubbedEnv(process.env);
+  if (opts.sandbox && (await canUnshare())) {
+    const script = sandboxScript(opts.sandbox, command, opts.cwd);
+    const r = await rawExec(
+      "unshare",
+      ["--mount", "--map-root-user", "--fork", "bash", "-c", script],
+      {
+        ...opts,
+        env,
+      },
+    );
+    return { ...r, command };
+  }
+  const r = await rawExec("bash", ["-c", command], { ...opts, env });
+  return { ...r, command };
+}
+
+/** Run one program with a process-group timeout and a bounded output buffer. */
+export function rawExec(file: string, args: string[], opts: ExecOptions): Promise<ExecResult> {
+  const max = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
+  // Keep at most a bounded window: the first `max` characters and a rolling tail.
+  const headLimit = max;
+  const tailLimit = max;
+  let head = "";
+  let tail = "";
+  let total = 0;
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(file, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? scrubbedEnv(process.env),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let timedOut = false;
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, opts.timeoutMs);
+    const onAbort = () => killGroup();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const onData = (chunk: Buffer) => {
+      const s = chunk.toString("utf8");
+      total += s.length;
+      if (head.length < headLimit) {
+        const room = headLimit - head.length;
+        head += s.slice(0, room);
+        if (s.length > room) tail = (tail + s.slice(room)).slice(-tailLimit);
+      } else {
+        tail = (tail + s).slice(-tailLimit);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    const finish = (exitCode: number | null, signal: string | null, extra = "") => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      // Grandchildren may outlive the shell; make sure none keep running.
+      killGroup();
+      const joined =
+        total > head.length + tail.length
+          ? `${head}\n… [${total - head.length - tail.length} characters cut] …\n${tail}`
+          : head + tail;
+      const { text, truncated } = truncateMiddle(joined + extra, max);
+      const timeoutNote = timedOut
+        ? `\n[timed out after ${Math.round(opts.timeoutMs / 1000)}s; the process was killed]`
+        : "";
+      resolve({
+        command: [file, ...args].join(" "),
+        exitCode,
+        signal,
+        timedOut,
+        output: text + timeoutNote,
+        truncated: truncated || total > head.length + tail.length,
+        durationMs: Date.now() - started,
+        ok: exitCode === 0 && !timedOut,
+      });
+    };
+    child.on("error", (err) => finish(127, null, `\n${err.message}`));
+    child.on("close", (code, signal) => finish(code, signal));
+  });
+}

@@ -1,0 +1,32 @@
+import { expect, test } from "vitest";
+import { migrate } from "../../src/db/migrate.ts";
+import { createTestDb } from "../support/db.ts";
+
+test("migrations are recorded once and graphile-worker's schema is installed", async () => {
+  const db = await createTestDb();
+  const names = await db.pool.query<{ name: string }>(
+    "select name from paul_migrations order by name",
+  );
+  expect(names.rows.map((r) => r.name)).toContain("001_init.sql");
+  // Running again applies nothing new.
+  expect(await migrate(db.pool, db.url)).toEqual([]);
+  const tables = await db.pool.query<{ table_name: string }>(
+    "select table_name from information_schema.tables where table_schema = 'public' order by 1",
+  );
+  expect(tables.rows.map((r) => r.table_name)).toEqual(
+    expect.arrayContaining([
+      "runs",
+      "phase_results",
+      "ctas",
+      "memories",
+      "impl_tasks",
+      "coder_attempts",
+      "gate_results",
+      "llm_usage",
+    ]),
+  );
+  const gw = await db.pool.query(
+    "select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'graphile_worker' and p.proname = 'add_job'",
+  );
+  expect(gw.rowCount).toBeGreaterThan(0);
+});
