@@ -124,6 +124,7 @@ export const VARS = {
     example: "4",
     why: "jobs one worker runs at once (default 4)",
   },
+  PAUL_WORKER_STALE_SECONDS: { schema: int(2, 3600), example: "30", why: "seconds without a heartbeat before a worker's jobs are taken over (default 30)" },
   PAUL_TASK_CONCURRENCY: {
     schema: int(1, 32),
     example: "3",
@@ -203,6 +204,7 @@ export interface Config {
   commandTimeoutMs: number;
   workerConcurrency: number;
   taskConcurrency: number;
+  workerStaleSeconds: number;
   github: { token: string | undefined; apiUrl: string; webUrl: string };
   slack: {
     botToken: string | undefined;
@@ -281,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
     commandTimeoutMs: numb("PAUL_COMMAND_TIMEOUT_SECONDS", 120) * 1000,
     workerConcurrency: numb("PAUL_WORKER_CONCURRENCY", 4),
     taskConcurrency: numb("PAUL_TASK_CONCURRENCY", 3),
+    workerStaleSeconds: numb("PAUL_WORKER_STALE_SECONDS", 30),
     github: {
       token: str("GITHUB_TOKEN"),
       apiUrl: str("GITHUB_API_URL") ?? "https://api.github.com",

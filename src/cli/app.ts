@@ -1,0 +1,42 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { createModelClient } from "../agents/index.ts";
+import { type Command, type Config, loadConfig } from "../config.ts";
+import { type Database, openDatabase } from "../db/open.ts";
+import { PaulError } from "../errors.ts";
+import { createGitHub } from "../github/client.ts";
+import type { Deps } from "../pipeline/deps.ts";
+
+export interface App {
+  cfg: Config;
+  db: Database;
+  deps: Deps;
+  close(): Promise<void>;
+}
+
+/** Config parsed once, the database opened and migrated, dependencies built lazily. */
+export async function openApp(env: NodeJS.ProcessEnv, command: Command, log: (s: string) => void): Promise<App> {
+  const cfg = loadConfig(env, command);
+  return openAppWith(cfg, log);
+}
+
+export async function openAppWith(cfg: Config, log: (s: string) => void): Promise<App> {
+  const db = await openDatabase(cfg, { log });
+  let model: Anthropic | undefined;
+  const deps: Deps = {
+    cfg,
+    pool: db.pool,
+    model: () => {
+      if (!cfg.anthropic.apiKey) {
+        throw new PaulError("config_invalid", "ANTHROPIC_API_KEY is not set, so no agent can run.", {
+          hint: "export ANTHROPIC_API_KEY=sk-ant-… and run the command again",
+        });
+      }
+      model ??= createModelClient({ apiKey: cfg.anthropic.apiKey, ...(cfg.anthropic.baseURL ? { baseURL: cfg.anthropic.baseURL } : {}) });
+      return model;
+    },
+    github: () => createGitHub({ ...(cfg.github.token ? { token: cfg.github.token } : {}), apiUrl: cfg.github.apiUrl }),
+  };
+  return { cfg, db, deps, close: () => db.close() };
+}
+
+export { Anthropic };

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from "commander";
+import { isPaulError, PaulError } from "../errors.ts";
+import { runCli } from "./program.ts";
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number, 1 or more");
+  return n;
+};
+const positiveNumber = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a number above 0, e.g. 5 or 2.5");
+  return n;
+};
+
+const program = new Command("paul")
+  .description("Turn a feature request into a reviewed, gate-passing pull request.")
+  .showSuggestionAfterError()
+  .showHelpAfterError("(run `paul --help` for the commands)");
+
+const cli = runCli(process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+
+program
+  .command("build")
+  .description("analyse, propose, judge, implement and open a PR for a feature")
+  .argument("<feature>", "what to build, in words")
+  .requiredOption("--repo <repo>", "a local path, a git URL or owner/name on GitHub")
+  .option("--base <branch>", "the branch to build on (default: the repository's default branch)")
+  .option("--yes", "approve every step without asking (picks approach 1 unless --approach)")
+  .option("--approach <n>", "pick approach n without asking", positiveInt)
+  .option("--budget-usd <n>", "stop the run when it has cost this many dollars", positiveNumber)
+  .action((feature: string, o) => cli.build(feature, o));
+
+program.command("runs").description("list recent runs").option("--limit <n>", "how many", positiveInt, 20).action((o) => cli.runs(o.limit));
+program.command("show").description("phases, decisions, attempts, gates and cost of a run").argument("<run>").action((id: string) => cli.show(id));
+program.command("cancel").description("cancel a run").argument("<run>").action((id: string) => cli.cancel(id));
+program
+  .command("resume")
+  .description("continue an interrupted, waiting or failed run")
+  .argument("<run>")
+  .option("--yes", "approve every step without asking")
+  .option("--approach <n>", "pick approach n without asking", positiveInt)
+  .option("--budget-usd <n>", "raise the run's budget to this many dollars", positiveNumber)
+  .action((id: string, o) => cli.resume(id, o));
+program
+  .command("worker")
+  .description("run a worker that executes phase jobs (for more machines)")
+  .option("--concurrency <n>", "jobs at once", positiveInt)
+  .action((o) => cli.worker(o.concurrency));
+program.command("migrate").description("apply database migrations").action(() => cli.migrate());
+program.command("demo").description("the whole pipeline on a sample repository, with a recorded model (no key, no network)").action(() => cli.demo());
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = cli.exitCode();
+} catch (e) {
+  const err = isPaulError(e) ? e : new PaulError("internal", e instanceof Error ? e.message : String(e));
+  process.stderr.write(`paul: ${cli.redact(err.toUserText())}\n`);
+  if (err.code === "internal" && e instanceof Error && e.stack) process.stderr.write(`${cli.redact(e.stack)}\n`);
+  process.exitCode = err.code === "config_invalid" || err.code === "bad_input" ? 2 : 1;
+}
+// Timers of pools and workers must not keep a finished command alive.
+setTimeout(() => process.exit(), 200).unref();

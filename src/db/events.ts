@@ -1,0 +1,44 @@
+import type { Queryable } from "./pool.ts";
+
+/** Everything a run tells the people watching it; the terminal and Slack render these. */
+export interface RunEventMap {
+  run_created: { feature: string; repo: string; base: string };
+  phase_started: { phase: string; revision: number };
+  progress: { phase: string; message: string };
+  phase_output: { phase: string; revision: number };
+  warning: { message: string };
+  cta_created: { ctaId: string; kind: string; prompt: string };
+  cta_resolved: { ctaId: string; action: string; by: string };
+  retrying: { phase: string; message: string; attempt: number };
+  run_finished: { status: string; message: string };
+}
+export type RunEventKind = keyof RunEventMap;
+
+export interface RunEventRow<K extends RunEventKind = RunEventKind> {
+  id: string;
+  run_id: string;
+  kind: K;
+  data: RunEventMap[K];
+  created_at: Date;
+}
+
+export const EVENTS_CHANNEL = "paul_run_events";
+
+export async function insertEvent<K extends RunEventKind>(
+  db: Queryable,
+  runId: string,
+  kind: K,
+  data: RunEventMap[K],
+): Promise<void> {
+  await db.query(
+    `with e as (insert into run_events (run_id, kind, data) values ($1, $2, $3) returning id)
+     select pg_notify($4, $1) from e`,
+    [runId, kind, JSON.stringify(data), EVENTS_CHANNEL],
+  );
+}
+
+export async function eventsAfter(db: Queryable, runId: string, afterId: string): Promise<RunEventRow[]> {
+  return (
+    await db.query<RunEventRow>("select * from run_events where run_id = $1 and id > $2 order by id", [runId, afterId])
+  ).rows;
+}

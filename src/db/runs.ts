@@ -1,0 +1,100 @@
+import { randomBytes } from "node:crypto";
+import { PaulError } from "../errors.ts";
+import type { Queryable } from "./pool.ts";
+
+export type RunStatus = "running" | "waiting" | "paused" | "done" | "failed" | "cancelled";
+export const FINISHED: readonly RunStatus[] = ["done", "failed", "cancelled"];
+
+export interface RunRow {
+  id: string;
+  feature: string;
+  repo_spec: string;
+  repo_url: string;
+  repo_key: string;
+  base_branch: string;
+  base_commit: string | null;
+  status: RunStatus;
+  phase: string;
+  origin: "cli" | "slack";
+  requester: string;
+  channel: string | null;
+  thread_ts: string | null;
+  budget_usd: string;
+  budget_tokens: string;
+  gates: unknown;
+  branch: string | null;
+  pr_url: string | null;
+  pr_number: number | null;
+  error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+/** Short, typeable run ids: r- plus 6 base32 characters. */
+export function newRunId(): string {
+  const alphabet = "abcdefghjkmnpqrstvwxyz23456789";
+  const bytes = randomBytes(6);
+  return `r-${[...bytes].map((b) => alphabet[b % alphabet.length]).join("")}`;
+}
+
+export interface NewRun {
+  id: string;
+  feature: string;
+  repoSpec: string;
+  repoUrl: string;
+  repoKey: string;
+  baseBranch: string;
+  baseCommit: string;
+  origin: "cli" | "slack";
+  requester: string;
+  channel?: string | undefined;
+  threadTs?: string | undefined;
+  budgetUsd: number;
+  budgetTokens: number;
+  gates: unknown;
+}
+
+export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
+  const res = await db.query<RunRow>(
+    `insert into runs (id, feature, repo_spec, repo_url, repo_key, base_branch, base_commit, origin, requester,
+       channel, thread_ts, budget_usd, budget_tokens, gates)
+     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) returning *`,
+    [
+      r.id, r.feature, r.repoSpec, r.repoUrl, r.repoKey, r.baseBranch, r.baseCommit, r.origin, r.requester,
+      r.channel ?? null, r.threadTs ?? null, r.budgetUsd, r.budgetTokens, JSON.stringify(r.gates),
+    ],
+  );
+  return res.rows[0]!;
+}
+
+export async function getRun(db: Queryable, id: string): Promise<RunRow | undefined> {
+  return (await db.query<RunRow>("select * from runs where id = $1", [id])).rows[0];
+}
+
+export async function requireRun(db: Queryable, id: string): Promise<RunRow> {
+  const run = await getRun(db, id);
+  if (!run) throw new PaulError("not_found", `No run with id ${id}.`, { hint: "list runs with `paul runs`" });
+  return run;
+}
+
+export async function updateRun(
+  db: Queryable,
+  id: string,
+  patch: Partial<Pick<RunRow, "status" | "phase" | "branch" | "pr_url" | "pr_number" | "error" | "budget_usd" | "thread_ts" | "channel">>,
+): Promise<RunRow | undefined> {
+  const keys = Object.keys(patch) as (keyof typeof patch)[];
+  if (keys.length === 0) return getRun(db, id);
+  const sets = keys.map((k, i) => `${k} = $${i + 2}`);
+  const finishing = patch.status && FINISHED.includes(patch.status);
+  const res = await db.query<RunRow>(
+    `update runs set ${sets.join(", ")}, updated_at = now()${finishing ? ", finished_at = now()" : ""}
+     where id = $1 returning *`,
+    [id, ...keys.map((k) => patch[k])],
+  );
+  return res.rows[0];
+}
+
+export async function listRuns(db: Queryable, limit = 20): Promise<RunRow[]> {
+  return (await db.query<RunRow>("select * from runs order by created_at desc limit $1", [limit])).rows;
+}

@@ -1,0 +1,378 @@
+/**
+ * A local stand-in for the Anthropic Messages API: the "recorded model" of
+ * `paul demo`, and the fake network edge of the tests. It speaks the wire
+ * format and enforces the rules the real API enforces (Bearer auth, the
+ * version header, no sampling parameters, a tool_result for every tool_use,
+ * at most four cache breakpoints), so a client that passes here is not
+ * passing by luck. Answers come from a script: `respond(req)`.
+ *
+ * Role marker convention: every Paul phase puts `[paul-role: <role>]` (for
+ * example `[paul-role: analysis]`, `[paul-role: coder]`) in its system
+ * prompt, so a script can tell the agents apart with `roleOf(req)`.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type Anthropic from "@anthropic-ai/sdk";
+
+export const API_VERSION = "2026-10-21";
+export type MessagesRequest = Anthropic.Messages.MessageCreateParamsNonStreaming;
+type Block = Anthropic.Messages.ContentBlockParam;
+export type ScriptedBlock =
+  | { type: "text"; text: string }
+  | { type: "tool_use"; name: string; input: unknown; id?: string };
+export interface ScriptedTurn {
+  content: ScriptedBlock[];
+  /** Default: tool_use when the turn has a tool_use, else end_turn. */
+  stop_reason?: Anthropic.Messages.StopReason;
+}
+export type FailureStatus = 401 | 429 | 500 | 529;
+export interface ModelServerOptions {
+  apiKey: string;
+  respond: (
+    req: MessagesRequest,
+    ctx: { callIndex: number },
+  ) => ScriptedTurn | Promise<ScriptedTurn>;
+  /** Default: any free port on 127.0.0.1. */
+  port?: number;
+  /** Failures to serve before anything else, as with failNext. */
+  failures?: { status: FailureStatus; count?: number }[];
+}
+export interface ModelServer {
+  /** Base URL for the SDK (`baseURL`). */
+  url: string;
+  /** Every JSON body POSTed to /v1/messages, in order, rejected and failed ones included. */
+  requests: MessagesRequest[];
+  close(): Promise<void>;
+  /** The next `count` requests (default 1) fail with this status, as the real API would answer. */
+  failNext(status: FailureStatus, count?: number): void;
+}
+
+const ERROR_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  404: "not_found_error",
+  429: "rate_limit_error",
+  500: "api_error",
+  529: "overloaded_error",
+};
+const FAILURE_MESSAGES: Record<FailureStatus, string> = {
+  401: "invalid bearer token",
+  429: "Number of request tokens has exceeded your per-minute rate limit",
+  500: "Internal server error",
+  529: "Overloaded",
+};
+
+class WireError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+const bad = (message: string) => new WireError(400, message);
+
+const blocksOf = (content: unknown): Block[] =>
+  typeof content === "string"
+    ? [{ type: "text", text: content }]
+    : Array.isArray(content)
+      ? content
+      : [];
+const idsOf = (blocks: Block[], type: "tool_use" | "tool_result") =>
+  blocks.flatMap((b) =>
+    b.type === "tool_use" && type === "tool_use"
+      ? [b.id]
+      : b.type === "tool_result" && type === "tool_result"
+        ? [b.tool_use_id]
+        : [],
+  );
+
+function validate(body: unknown): MessagesRequest {
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw bad("request body must be a JSON object");
+  const req = body as Record<string, unknown>;
+  for (const p of ["temperature", "top_p", "top_k"]) {
+    if (p in req)
+      throw bad(`${p}: sampling parameters are not supported by anthropic-version ${API_VERSION}`);
+  }
+  if (typeof req.model !== "string" || !req.model) throw bad("model: Field required");
+  if (
+    typeof req.max_tokens !== "number" ||
+    !Number.isInteger(req.max_tokens) ||
+    req.max_tokens < 1
+  ) {
+    throw bad("max_tokens: Field required (a positive integer)");
+  }
+  if (req.stream === true) throw bad("stream: the recorded model does not stream");
+  const messages = req.messages;
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw bad("messages: Field required (at least one message)");
+  if (messages[0]?.role !== "user")
+    throw bad("messages.0.role: the first message must use the user role");
+  let breakpoints = 0;
+  const count = (x: unknown) => {
+    if (x && typeof x === "object" && "cache_control" in x && x.cache_control) breakpoints++;
+  };
+  if (Array.isArray(req.tools)) req.tools.forEach(count);
+  if (Array.isArray(req.system)) req.system.forEach(count);
+  messages.forEach((m: { role?: unknown; content?: unknown }, i) => {
+    if (m.role !== "user" && m.role !== "assistant")
+      throw bad(`messages.${i}.role: must be user or assistant`);
+    const blocks = blocksOf(m.content);
+    blocks.forEach(count);
+    if (m.role === "assistant") {
+      const uses = idsOf(blocks, "tool_use");
+      if (new Set(uses).size !== uses.length)
+        throw bad(`messages.${i}: tool_use ids must be unique`);
+      if (uses.length === 0) return;
+      const next = messages[i + 1] as { role?: unknown; content?: unknown } | undefined;
+      const results = next?.role === "user" ? idsOf(blocksOf(next.content), "tool_result") : [];
+      const unanswered = uses.filter((id) => results.filter((r) => r === id).length !== 1);
+      if (unanswered.length > 0) {
+        throw bad(
+          `messages.${i + 1}: \`tool_use\` ids were found without exactly one \`tool_result\` block immediately after: ${unanswered.join(", ")}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`,
+        );
+      }
+    } else {
+      const prev = messages[i - 1] as { role?: unknown; content?: unknown } | undefined;
+      const known = prev?.role === "assistant" ? idsOf(blocksOf(prev.content), "tool_use") : [];
+      const stray = idsOf(blocks, "tool_result").filter((id) => !known.includes(id));
+      if (stray.length > 0) {
+        throw bad(
+          `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${stray.join(", ")}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`,
+        );
+      }
+    }
+  });
+  if (breakpoints > 4)
+    throw bad(`A maximum of 4 blocks with cache_control may be provided. Found ${breakpoints}.`);
+  return body as MessagesRequest;
+}
+
+const estimate = (chars: number) => Math.ceil(chars / 4);
+
+/** Prompt caching, simulated: a breakpoint's prefix is written on first sight and read after. */
+function cacheUsage(req: MessagesRequest, seen: Set<string>) {
+  const strip = (x: object) => JSON.stringify({ ...x, cache_control: undefined });
+  const segments: { text: string; breakpoint: boolean }[] = [
+    ...(req.tools ?? []).map((t) => ({ text: strip(t), breakpoint: !!t.cache_control })),
+    ...(typeof req.system === "string"
+      ? [{ text: req.system, breakpoint: false }]
+      : (req.system ?? []).map((b) => ({ text: b.text, breakpoint: !!b.cache_control }))),
+    ...req.messages.flatMap((m) =>
+      blocksOf(m.content).map((b) => ({
+        text: m.role + strip(b),
+        breakpoint: "cache_control" in b && !!b.cache_control,
+      })),
+    ),
+  ];
+  // Writes happen at breakpoints; reads, as in the real API, match any earlier
+  // block boundary, so a breakpoint that moved on still hits what it wrote.
+  const last = segments.findLastIndex((s) => s.breakpoint);
+  const hash = createHash("sha256").update(req.model);
+  let chars = 0;
+  let read = 0;
+  let lastPrefix = 0;
+  let lastKey: string | undefined;
+  for (const [i, s] of segments.entries()) {
+    if (i > last) break;
+    hash.update(`\0${s.text}`);
+    chars += s.text.length;
+    const key = hash.copy().digest("hex");
+    if (seen.has(key)) read = estimate(chars);
+    if (!s.breakpoint) continue;
+    lastKey = key;
+    lastPrefix = estimate(chars);
+    seen.add(key);
+  }
+  chars = segments.reduce((n, s) => n + s.text.length, 0);
+  const created = lastKey !== undefined && lastPrefix > read ? lastPrefix - read : 0;
+  return { read, created, input: Math.max(1, estimate(chars) - read - created) };
+}
+
+export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
+  const requests: MessagesRequest[] = [];
+  const pending: FailureStatus[] = [];
+  const seen = new Set<string>();
+  let callIndex = 0;
+  const failNext = (status: FailureStatus, count = 1) => {
+    for (let i = 0; i < count; i++) pending.push(status);
+  };
+  for (const f of opts.failures ?? []) failNext(f.status, f.count);
+
+  const handle = async (
+    req: IncomingMessage,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    if (req.method !== "POST" || path !== "/v1/messages")
+      throw new WireError(404, `Not found: ${req.method} ${path}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      requests.push(body as MessagesRequest);
+    } catch {
+      body = undefined;
+    }
+    const auth = req.headers.authorization;
+    if (auth === undefined && req.headers["x-api-key"] !== undefined) {
+      throw new WireError(401, "x-api-key is not accepted; send Authorization: Bearer <key>");
+    }
+    if (auth !== `Bearer ${opts.apiKey}`) throw new WireError(401, "invalid bearer token");
+    const version = req.headers["anthropic-version"];
+    if (version !== API_VERSION) {
+      throw bad(`anthropic-version: must be ${API_VERSION} (got ${String(version ?? "none")})`);
+    }
+    if (body === undefined) throw bad("request body is not valid JSON");
+    const failure = pending.shift();
+    if (failure !== undefined) {
+      const e = new WireError(failure, FAILURE_MESSAGES[failure]);
+      if (failure !== 429) throw e;
+      return { status: 429, body: errorBody(e), headers: { "retry-after": "0" } };
+    }
+    const valid = validate(body);
+    const turn = await opts.respond(valid, { callIndex: callIndex++ });
+    const content = turn.content.map((b) =>
+      b.type === "text"
+        ? { type: "text", text: b.text, citations: null }
+        : {
+            type: "tool_use",
+            id: b.id ?? `toolu_${randomBytes(12).toString("hex")}`,
+            name: b.name,
+            input: b.input,
+            caller: { type: "direct" },
+          },
+    );
+    const cache = cacheUsage(valid, seen);
+    const usage = {
+      input_tokens: cache.input,
+      output_tokens: estimate(JSON.stringify(turn.content).length),
+      cache_creation_input_tokens: cache.created,
+      cache_read_input_tokens: cache.read,
+      cache_creation: { ephemeral_5m_input_tokens: cache.created, ephemeral_1h_input_tokens: 0 },
+      inference_geo: null,
+      output_tokens_details: null,
+      server_tool_use: null,
+      service_tier: "standard",
+      speed: null,
+    };
+    const stop =
+      turn.stop_reason ?? (content.some((b) => b.type === "tool_use") ? "tool_use" : "end_turn");
+    const message = {
+      id: `msg_${randomBytes(12).toString("hex")}`,
+      type: "message",
+      role: "assistant",
+      model: valid.model,
+      content,
+      stop_reason: stop,
+      stop_sequence: null,
+      stop_details: null,
+      container: null,
+      diagnostics: null,
+      usage,
+    };
+    return { status: 200, body: message };
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    handle(req)
+      .catch((e: unknown) => {
+        const err =
+          e instanceof WireError
+            ? e
+            : new WireError(
+                500,
+                `recorded model script failed: ${e instanceof Error ? e.message : String(e)}`,
+              );
+        // A broken script fails once; retrying would only run it again.
+        const headers: Record<string, string> =
+          e instanceof WireError ? {} : { "x-should-retry": "false" };
+        return { status: err.status, body: errorBody(err), headers };
+      })
+      .then(({ status, body, headers }) => {
+        res.writeHead(status, {
+          "content-type": "application/json",
+          "request-id": `req_${randomBytes(8).toString("hex")}`,
+          ...headers,
+        });
+        res.end(JSON.stringify(body));
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    failNext,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        // Closing twice is harmless: tests close early to simulate an unreachable API.
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function errorBody(e: WireError) {
+  return {
+    type: "error",
+    error: { type: ERROR_TYPES[e.status] ?? "api_error", message: e.message },
+  };
+}
+
+// Helpers for writing scripts.
+
+const textOf = (content: unknown) =>
+  blocksOf(content)
+    .map((b) => (b.type === "text" ? b.text : ""))
+    .join("\n");
+
+/** The role from the `[paul-role: <role>]` marker in the system prompt. */
+export function roleOf(req: MessagesRequest): string | undefined {
+  const system = typeof req.system === "string" ? req.system : textOf(req.system);
+  return /\[paul-role:\s*([\w.-]+)\s*\]/.exec(system)?.[1];
+}
+
+/** How many assistant turns the conversation already has: 0 on the first call. */
+export function turnIndex(req: MessagesRequest): number {
+  return req.messages.filter((m) => m.role === "assistant").length;
+}
+
+/** The task as the agent got it: every text block of the first user message. */
+export function promptText(req: MessagesRequest): string {
+  return textOf(req.messages[0]?.content);
+}
+
+export interface SeenToolResult {
+  id: string;
+  /** The name of the tool_use it answers. */
+  name: string;
+  content: string;
+  isError: boolean;
+}
+
+/** The tool results in the last user message, with the names of the calls they answer. */
+export function lastToolResults(req: MessagesRequest): SeenToolResult[] {
+  const last = req.messages[req.messages.length - 1];
+  const prev = blocksOf(req.messages[req.messages.length - 2]?.content);
+  if (last?.role !== "user") return [];
+  return blocksOf(last.content).flatMap((b) => {
+    if (b.type !== "tool_result") return [];
+    const use = prev.find((u) => u.type === "tool_use" && u.id === b.tool_use_id);
+    return [
+      {
+        id: b.tool_use_id,
+        name: use?.type === "tool_use" ? use.name : "",
+        content: typeof b.content === "string" ? b.content : textOf(b.content ?? []),
+        isError: b.is_error === true,
+      },
+    ];
+  });
+}
+
+export const text = (t: string): ScriptedBlock => ({ type: "text", text: t });
+export const toolUse = (name: string, input: unknown, id?: string): ScriptedBlock =>
+  id === undefined ? { type: "tool_use", name, input } : { type: "tool_use", name, input, id };
+/** A call of Paul's structured-output tool. */
+export const submit = (input: unknown): ScriptedBlock => toolUse("submit_result", input);

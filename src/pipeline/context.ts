@@ -1,0 +1,93 @@
+import { type AgentTool, readOnlyTools, type UsageSink } from "../agents/index.ts";
+import { insertEvent, type RunEventKind, type RunEventMap } from "../db/events.ts";
+import { type MemoryRow, memoriesFor } from "../db/memories.ts";
+import { getPhaseResult } from "../db/phases.ts";
+import type { RunRow } from "../db/runs.ts";
+import { PaulError } from "../errors.ts";
+import type { GatePlan } from "../gates/discover.ts";
+import { ensureMirror, type RepoRef } from "../workspace/repo.ts";
+import { createWorktree } from "../workspace/worktree.ts";
+import { baseCheckoutDir } from "../workspace/checkout.ts";
+import { commandEnv, sandboxFor, workspacePaths } from "../workspace/paths.ts";
+import type { Deps } from "./deps.ts";
+import type { Ask } from "./run.ts";
+import { completePhase } from "./run.ts";
+import type { Phase } from "./phases.ts";
+import { usageSink } from "./usage.ts";
+
+export interface Checkout {
+  repo: RepoRef;
+  mirror: string;
+  dir: string;
+}
+
+/** Everything a phase may touch; phases never see Slack, the terminal or the queue. */
+export interface PhaseContext {
+  deps: Deps;
+  run: RunRow;
+  phase: Phase;
+  revision: number;
+  signal: AbortSignal;
+  emit<K extends RunEventKind>(kind: K, data: RunEventMap[K]): Promise<void>;
+  progress(message: string): Promise<void>;
+  memories(): Promise<MemoryRow[]>;
+  output<T>(phase: Phase): Promise<T>;
+  usage(): UsageSink;
+  gates(): GatePlan;
+  repo(): RepoRef;
+  /** A read-only checkout of the base commit, rebuilt from the remote if this machine lacks it. */
+  checkout(): Promise<Checkout>;
+  /** The read-only tools over that checkout, their commands sandboxed like a coder's. */
+  readOnlyTools(co: Checkout): AgentTool[];
+  complete(output: unknown, next: Ask | { finish: "done"; message: string }): Promise<void>;
+}
+
+export function phaseContext(deps: Deps, run: RunRow, phase: Phase, revision: number, signal: AbortSignal): PhaseContext {
+  const { pool, cfg } = deps;
+  const repo = () => repoFromRun(run);
+  return {
+    deps,
+    run,
+    phase,
+    revision,
+    signal,
+    emit: (kind, data) => insertEvent(pool, run.id, kind, data),
+    progress: (message) => insertEvent(pool, run.id, "progress", { phase, message }),
+    memories: () => memoriesFor(pool, run.id, run.repo_key),
+    async output<T>(p: Phase): Promise<T> {
+      const r = await getPhaseResult(pool, run.id, p);
+      if (!r) throw new PaulError("internal", `run ${run.id} has no ${p} result yet`);
+      return r.output as T;
+    },
+    usage: () => usageSink(pool, run, phase),
+    gates: () => run.gates as GatePlan,
+    repo,
+    async checkout() {
+      const ref = repo();
+      const mirror = await ensureMirror(ref, cfg.workDir, cfg.github.token ? { token: cfg.github.token } : undefined);
+      const dir = baseCheckoutDir(cfg.workDir, run.id);
+      await createWorktree(mirror, dir, `paul-base/${run.id}`, run.base_commit ?? run.base_branch);
+      return { repo: ref, mirror, dir };
+    },
+    readOnlyTools(co) {
+      const sandboxHome = workspacePaths(cfg.workDir, run.id).homeDir;
+      return readOnlyTools(co.dir, {
+        sandbox: sandboxFor({ home: cfg.home, workDir: cfg.workDir, root: co.dir, mirror: co.mirror, sandboxHome }),
+        env: commandEnv({ sandboxHome, workDir: cfg.workDir }),
+        timeoutMs: cfg.commandTimeoutMs,
+      });
+    },
+    complete: (output, next) => completePhase(pool, run, phase, revision, output, next),
+  };
+}
+
+/** The repository as resolved when the run was created; no path lookups on a worker. */
+export function repoFromRun(run: RunRow): RepoRef {
+  const gh = /^github:([^/]+)\/(.+)$/.exec(run.repo_key);
+  return {
+    spec: run.repo_spec,
+    url: run.repo_url,
+    key: run.repo_key,
+    ...(gh ? { github: { owner: gh[1]!, name: gh[2]! } } : {}),
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * Turn a failure into explicit "do NOT repeat" lines for the next coder. The
+ * lines name what went wrong concretely (the gate, the first errors) so a fresh
+ * coder does not walk into the same wall.
+ */
+const ERROR_LINE = /(error|fail|✖|not ok|assert|expected|cannot find|undefined|exception|TS\d{4})/i;
+
+export function doNotRepeat(f: { kind: string; gate?: string; output: string; filesTouched: string[] }): string[] {
+  const out: string[] = [];
+  if (f.kind === "no_changes") out.push("finishing without changing any file");
+  if (f.kind === "agent_error") out.push(`ending the attempt with an error (${firstLine(f.output)})`);
+  if (f.gate) {
+    out.push(`leaving the ${f.gate} gate failing`);
+    const errors = f.output
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l.length > 3 && ERROR_LINE.test(l))
+      .slice(0, 5);
+    for (const e of errors) out.push(`the change that produced: ${e.slice(0, 200)}`);
+  }
+  if (f.filesTouched.length > 0 && f.gate) {
+    out.push(`the same edits to ${f.filesTouched.slice(0, 5).join(", ")} without fixing the cause above`);
+  }
+  return out;
+}
+
+function firstLine(s: string): string {
+  return (s.split("\n").find((l) => l.trim()) ?? "").slice(0, 200);
+}

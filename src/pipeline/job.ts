@@ -1,0 +1,54 @@
+import type { JobHelpers } from "graphile-worker";
+import { FINISHED, getRun, updateRun } from "../db/runs.ts";
+import { insertEvent } from "../db/events.ts";
+import { toPaulError } from "../errors.ts";
+import type { JobPayload } from "../queue/catalog.ts";
+import { runAnalysis } from "./analysis/index.ts";
+import { runApproaches } from "./approaches/index.ts";
+import { type PhaseContext, phaseContext } from "./context.ts";
+import type { Deps } from "./deps.ts";
+import { runImplementation } from "./implementation/index.ts";
+import { runJudging } from "./judging/index.ts";
+import type { Phase } from "./phases.ts";
+import { runPr } from "./pr/index.ts";
+import { failRun } from "./run.ts";
+
+const HANDLERS: Record<Phase, (ctx: PhaseContext) => Promise<void>> = {
+  analysis: runAnalysis,
+  approaches: runApproaches,
+  judging: runJudging,
+  implementation: runImplementation,
+  pr: runPr,
+};
+
+/**
+ * The one catch boundary of a phase job. Retryable errors go back to the queue
+ * while attempts remain; everything else is told to the user and ends the run.
+ */
+export async function runPhaseJob(
+  deps: Deps,
+  phase: Phase,
+  payload: JobPayload<Phase>,
+  helpers: Pick<JobHelpers, "job" | "abortSignal">,
+): Promise<void> {
+  const run = await getRun(deps.pool, payload.runId);
+  if (!run || FINISHED.includes(run.status)) return;
+  await updateRun(deps.pool, run.id, { status: "running", phase });
+  await insertEvent(deps.pool, run.id, "phase_started", { phase, revision: payload.revision });
+  const signal = helpers.abortSignal ?? new AbortController().signal;
+  try {
+    await HANDLERS[phase](phaseContext(deps, run, phase, payload.revision, signal));
+  } catch (e) {
+    const err = toPaulError(e);
+    const attemptsLeft = helpers.job.attempts < helpers.job.max_attempts;
+    if (err.retryable && attemptsLeft) {
+      await insertEvent(deps.pool, run.id, "retrying", {
+        phase,
+        message: deps.cfg.redact(err.message),
+        attempt: helpers.job.attempts,
+      });
+      throw err;
+    }
+    await failRun(deps.pool, run.id, err, phase, deps.cfg.redact);
+  }
+}

@@ -1,0 +1,84 @@
+import { openOrReusePullRequest } from "../../github/pulls.ts";
+import { chosenApproach } from "../../db/ctas.ts";
+import { updateRun } from "../../db/runs.ts";
+import { usageTotals } from "../../db/usage.ts";
+import { PaulError } from "../../errors.ts";
+import { workspacePaths } from "../../workspace/paths.ts";
+import { fetchRef, pushRef } from "../../workspace/push.ts";
+import { ensureMirror } from "../../workspace/repo.ts";
+import type { Analysis } from "../analysis/schema.ts";
+import type { Approaches } from "../approaches/schema.ts";
+import type { PhaseContext } from "../context.ts";
+import { featureRef } from "../implementation/index.ts";
+import type { ImplementationResult } from "../implementation/schema.ts";
+import type { Judging } from "../judging/schema.ts";
+import { renderPullRequestBody, renderPullRequestTitle } from "./prompt.ts";
+import type { PrResult } from "./schema.ts";
+
+/** Push Paul's branch and, on GitHub, open (or reuse) the pull request. */
+export async function runPr(ctx: PhaseContext): Promise<void> {
+  const { cfg, pool } = ctx.deps;
+  const impl = await ctx.output<ImplementationResult>("implementation");
+  const repo = ctx.repo();
+  const auth = cfg.github.token ? { token: cfg.github.token } : undefined;
+  const mirror = await ensureMirror(repo, cfg.workDir, auth);
+  // The result may have been produced on another machine: take it from the remote.
+  const local = `refs/paul/${ctx.run.id}/pr`;
+  await fetchRef(mirror, repo.url, featureRef(ctx.run.id), local, auth);
+  await ctx.progress(`pushing ${impl.branch}`);
+  await pushRef(mirror, local, `refs/heads/${impl.branch}`, { remoteUrl: repo.url, baseBranch: ctx.run.base_branch, auth });
+  void workspacePaths;
+
+  let result: PrResult;
+  if (repo.github) {
+    const analysis = await ctx.output<Analysis>("analysis");
+    const { approaches } = await ctx.output<Approaches>("approaches");
+    const judging = await ctx.output<Judging>("judging");
+    const approach = approaches[(await chosenApproach(pool, ctx.run.id)) ?? judging.approachIndex];
+    if (!approach) throw new PaulError("internal", "the chosen approach is missing");
+    const usage = await usageTotals(pool, ctx.run.id);
+    const body = renderPullRequestBody(
+      {
+        feature: ctx.run.feature,
+        requester: ctx.run.requester,
+        runId: ctx.run.id,
+        analysisSummary: analysis.summary,
+        approach,
+        conditions: judging.conditions.map((text) => ({
+          text,
+          ...(impl.conditionsAddressed.includes(text) ? { addressedBy: "addressed by the implementation (reported by the coder, gates passed)" } : {}),
+        })),
+        gates: impl.gateResults,
+        totalCoderAttempts: impl.totalCoderAttempts,
+        costUsd: usage.costUsd,
+        tokens: usage.tokens,
+        filesChanged: impl.filesChanged,
+      },
+      cfg.redact,
+    );
+    const pr = await openOrReusePullRequest(ctx.deps.github(), {
+      owner: repo.github.owner,
+      repo: repo.github.name,
+      head: impl.branch,
+      base: ctx.run.base_branch,
+      title: renderPullRequestTitle(ctx.run.feature),
+      body,
+    });
+    await updateRun(pool, ctx.run.id, { pr_url: pr.url, pr_number: pr.number });
+    result = {
+      branch: impl.branch,
+      pushed: true,
+      url: pr.url,
+      number: pr.number,
+      reused: pr.reused,
+      message: `${pr.reused ? "Updated the existing" : "Opened"} pull request #${pr.number}: ${pr.url}`,
+    };
+  } else {
+    result = {
+      branch: impl.branch,
+      pushed: true,
+      message: `Pushed branch ${impl.branch} to ${repo.spec}. This remote is not GitHub, so no pull request was opened: open one from that branch yourself.`,
+    };
+  }
+  await ctx.complete(result, { finish: "done", message: result.message });
+}

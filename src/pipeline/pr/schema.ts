@@ -1,0 +1,11 @@
+import { z } from "zod";
+
+export const PrResultSchema = z.object({
+  branch: z.string(),
+  pushed: z.boolean(),
+  url: z.string().optional(),
+  number: z.number().int().optional(),
+  reused: z.boolean().optional(),
+  message: z.string(),
+});
+export type PrResult = z.infer<typeof PrResultSchema>;

@@ -1,0 +1,26 @@
+import type { UsageRecord, UsageSink } from "../agents/index.ts";
+import type { Queryable } from "../db/pool.ts";
+import type { RunRow } from "../db/runs.ts";
+import { insertUsage, usageTotals } from "../db/usage.ts";
+import { PaulError } from "../errors.ts";
+
+/** The per-run ledger and budget check every agent call goes through. */
+export function usageSink(db: Queryable, run: RunRow, phase: string): UsageSink {
+  return {
+    async beforeCall() {
+      const t = await usageTotals(db, run.id);
+      const usd = Number(run.budget_usd);
+      const tokens = Number(run.budget_tokens);
+      if (t.costUsd >= usd || t.tokens >= tokens) {
+        throw new PaulError(
+          "budget_exhausted",
+          `Budget reached for run ${run.id}: $${t.costUsd.toFixed(2)} of $${usd.toFixed(2)}, ${t.tokens.toLocaleString("en-US")} of ${tokens.toLocaleString("en-US")} tokens.`,
+          { hint: `raise it and continue with \`paul resume ${run.id} --budget-usd <n>\`` },
+        );
+      }
+    },
+    async record(u: UsageRecord) {
+      await insertUsage(db, { runId: run.id, phase, ...u });
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PaulError } from "../errors.ts";
+import { REDACTED } from "../redact.ts";
+import { type ExecResult, rawExec, scrubbedEnv, truncateMiddle } from "./exec.ts";
+
+/**
+ * Paul's own git. It runs with an environment that carries no credentials and
+ * ignores the machine's git configuration, so a credential helper or an
+ * `insteadOf` rewrite on the host can't change where Paul fetches or pushes.
+ */
+
+export interface GitAuth {
+  token: string;
+}
+
+export interface GitOptions {
+  timeoutMs?: number;
+  auth?: GitAuth;
+  allowFail?: boolean;
+}
+
+export interface GitResult extends ExecResult {
+  stdout: string;
+  stderr: string;
+}
+
+export const GIT_TIMEOUT_MS = 5 * 60_000;
+export const GIT_NETWORK_TIMEOUT_MS = 30 * 60_000;
+// Large enough that file lists and ref lists are never cut in the middle.
+const GIT_MAX_OUTPUT = 16 * 1024 * 1024;
+
+export const PAUL_AUTHOR = { name: "Paul", email: "paul@localhost" };
+
+export function gitEnv(): Record<string, string> {
+  return scrubbedEnv(process.env, {
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_AUTHOR_NAME: PAUL_AUTHOR.name,
+    GIT_AUTHOR_EMAIL: PAUL_AUTHOR.email,
+    GIT_COMMITTER_NAME: PAUL_AUTHOR.name,
+    GIT_COMMITTER_EMAIL: PAUL_AUTHOR.email,
+    GIT_SSH_COMMAND: "ssh -o BatchMode=yes",
+    // Messages are parsed ("CONFLICT", "couldn't find remote ref"); keep them in English.
+    LC_ALL: "C",
+    LANGUAGE: "C",
+  });
+}
+
+/**
+ * Worktrees share the mirror's config and hooks with the agents' sandbox, so a
+ * coder could plant a hook or an fsmonitor command there; Paul's git never runs them.
+ */
+const SAFETY_CONFIG = [
+  "-c",
+  "core.hooksPath=/dev/null",
+  "-c",
+  "core.fsmonitor=false",
+  "-c",
+  "branch.autoSetupMerge=false",
+  "-c",
+  "init.defaultBranch=main",
+  "-c",
+  "commit.gpgSign=false",
+];
+
+export function basicAuthValue(token: string): string {
+  return Buffer.from(`x-access-token:${token}`).toString("base64");
+}
+
+export function authRedactor(auth: GitAuth | undefined): (s: string) => string {
+  if (!auth?.token) return (s) => s;
+  const secrets = [basicAuthValue(auth.token), auth.token];
+  return (s) => {
+    let out = s;
+    for (const v of secrets) out = out.split(v).join(REDACTED);
+    return out;
+  };
+}
+
+/** Credentials embedded in a URL (https://user:pass@host) never reach a message. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, `$1${REDACTED}@`);
+}
+
+export async function git(args: string[], cwd: string, opts: GitOptions = {}): Promise<GitResult> {
+  const redact = authRedactor(opts.auth);
+  const authArgs = opts.auth
+    ? ["-c", `http.extraHeader=Authorization: Basic ${basicAuthValue(opts.auth.token)}`]
+    : [];
+  const fullArgs = [...SAFETY_CONFIG, ...authArgs, ...args];
+  // rawExec interleaves the two streams; parsing needs stdout alone, so stderr goes to a file.
+  const errFile = join(tmpdir(), `paul-git-${process.pid}-${randomUUID()}.err`);
+  const r = await rawExec("bash", ["-c", 'exec git "$@" 2>"$0"', errFile, ...fullArgs], {
+    cwd,
+    timeoutMs: opts.timeoutMs ?? GIT_TIMEOUT_MS,
+    maxOutput: GIT_MAX_OUTPUT,
+    env: gitEnv(),
+  });
+  const rawErr = await readFile(errFile, "utf8").catch(() => "");
+  await rm(errFile, { force: true });
+  const stdout = redact(r.output);
+  const stderr = redact(truncateMiddle(rawErr).text);
+  const result: GitResult = {
+    ...r,
+    command: redact(`git ${args.join(" ")}`),
+    stdout,
+    stderr,
+    output: stderr ? `${stdout}${stdout && !stdout.endsWith("\n") ? "\n" : ""}${stderr}` : stdout,
+  };
+  if (!r.ok && !opts.allowFail) {
+    const why = r.timedOut
+      ? `timed out after ${Math.round((opts.timeoutMs ?? GIT_TIMEOUT_MS) / 1000)}s`
+      : `exit ${r.exitCode ?? r.signal}`;
+    throw new PaulError(
+      "internal",
+      `${result.command} failed in ${cwd} (${why}): ${gitReason(result)}`,
+    );
+  }
+  return result;
+}
+
+/** stdout of a git command that must succeed, without the trailing newline. */
+export async function gitOut(args: string[], cwd: string, opts: GitOptions = {}): Promise<string> {
+  const r = await git(args, cwd, { ...opts, allowFail: false });
+  return r.stdout.replace(/\n+$/, "");
+}
+
+/** The line of git's output that says why it failed, for a person to read. */
+export function gitReason(r: Pick<GitResult, "stderr" | "stdout">): string {
+  const lines = (r.stderr || r.stdout)
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const fatal = lines.filter((l) => /^(fatal|error):/i.test(l));
+  const picked = fatal.length > 0 ? fatal : lines.slice(-3);
+  return picked.map((l) => l.replace(/^(fatal|error):\s*/i, "")).join("; ") || "no output";
+}
+
+/** Split NUL-separated output (`-z`) into its entries. */
+export function splitZ(s: string): string[] {
+  return s.split("\0").filter((x) => x.length > 0);
+}

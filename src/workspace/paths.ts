@@ -1,0 +1,125 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, delimiter, dirname, join, relative, resolve } from "node:path";
+import { type Sandbox, scrubbedEnv } from "./exec.ts";
+
+/**
+ * Where a run's files live under the work directory. Everything here can be
+ * rebuilt from the database and the git remote, so any worker may recreate it.
+ */
+export interface WorkspacePaths {
+  runDir: string;
+  /** A worktree of the base commit for the read-only phases (analysis, approaches, judging). */
+  baseDir: string;
+  /** The worktree of the run's feature branch, where task branches are merged. */
+  implDir: string;
+  /** One worktree per task, so tasks of a wave run side by side. */
+  taskDir: (taskKey: string) => string;
+  /** HOME for the agents' and gates' commands: not the user's. */
+  homeDir: string;
+  /** Package caches shared by all runs (npm, yarn, bun, XDG). */
+  cacheDir: string;
+}
+
+function safeSegment(s: string): string {
+  const safe =
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, "_")
+      .replace(/\.{2,}/g, "_")
+      .replace(/^\./, "_") || "_";
+  if (safe === s) return s;
+  // Two keys that differ only in unsafe characters must not share a directory.
+  return `${safe}-${createHash("sha256").update(s).digest("hex").slice(0, 8)}`;
+}
+
+export function packageCacheDir(workDir: string): string {
+  return join(workDir, "cache");
+}
+
+export function workspacePaths(workDir: string, runId: string): WorkspacePaths {
+  const runDir = join(workDir, "runs", safeSegment(runId));
+  return {
+    runDir,
+    baseDir: join(runDir, "base"),
+    implDir: join(runDir, "impl"),
+    taskDir: (taskKey: string) => join(runDir, "tasks", safeSegment(taskKey)),
+    homeDir: join(runDir, "home"),
+    cacheDir: packageCacheDir(workDir),
+  };
+}
+
+export interface SandboxConfig {
+  /** Paul's home (PAUL_HOME): its database and secrets stay hidden. */
+  home: string;
+  workDir: string;
+  /** The worktree the command works in. */
+  root: string;
+  /** The worktree's mirror: git inside the worktree needs its objects. */
+  mirror: string;
+  /** The HOME the command gets (workspacePaths().homeDir). */
+  sandboxHome?: string;
+}
+
+const within = (dir: string, parent: string) => {
+  const rel = relative(parent, dir);
+  return rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"));
+};
+
+/**
+ * Toolchains installed under a hidden home (nvm, ~/.local/bin) would vanish
+ * with it. Their bin directories stay visible; a bin's parent only when it is
+ * an install prefix deeper than the home's own dot-directories, which hold
+ * credentials (~/.config, ~/.cargo, ~/.local/share).
+ */
+function toolchainDirs(hidden: string[], path: string | undefined): string[] {
+  const out: string[] = [];
+  for (const entry of (path ?? "").split(delimiter).filter(Boolean)) {
+    const dir = resolve(entry);
+    const under = hidden.find((h) => within(dir, h));
+    if (!under || !existsSync(dir)) continue;
+    const parent = dirname(dir);
+    const deep = relative(under, parent).split("/").length >= 2;
+    const prefix = basename(dir) === "bin" && deep && existsSync(join(parent, "lib"));
+    out.push(prefix ? parent : dir);
+  }
+  return out;
+}
+
+/** Hide every home on the machine; show the worktree, its mirror, the caches and the sandbox HOME. */
+export function sandboxFor(cfg: SandboxConfig): Sandbox {
+  const cache = packageCacheDir(cfg.workDir);
+  // A bind mount needs its source to exist.
+  mkdirSync(cache, { recursive: true });
+  if (cfg.sandboxHome) mkdirSync(cfg.sandboxHome, { recursive: true });
+  const hide = [...new Set([homedir(), resolve(cfg.home), "/root"])];
+  const expose = [resolve(cfg.mirror), cache];
+  if (cfg.sandboxHome) expose.push(resolve(cfg.sandboxHome));
+  expose.push(...toolchainDirs(hide, process.env.PATH));
+  return { root: resolve(cfg.root), hide, expose: [...new Set(expose)] };
+}
+
+/**
+ * The environment of an agent's or a gate's command: the scrubbed allow-list,
+ * a HOME of its own, and package managers pointed at the shared cache and
+ * told not to phone home.
+ */
+export function commandEnv(opts: {
+  sandboxHome: string;
+  workDir: string;
+  extra?: Record<string, string>;
+  source?: NodeJS.ProcessEnv;
+}): Record<string, string> {
+  const cache = packageCacheDir(opts.workDir);
+  return scrubbedEnv(opts.source ?? process.env, {
+    HOME: opts.sandboxHome,
+    XDG_CACHE_HOME: join(cache, "xdg"),
+    npm_config_cache: join(cache, "npm"),
+    npm_config_update_notifier: "false",
+    npm_config_fund: "false",
+    npm_config_audit: "false",
+    YARN_CACHE_FOLDER: join(cache, "yarn"),
+    BUN_INSTALL_CACHE_DIR: join(cache, "bun"),
+    ...opts.extra,
+  });
+}

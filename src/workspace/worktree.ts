@@ -1,0 +1,171 @@
+import { existsSync, realpathSync } from "node:fs";
+import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { PaulError } from "../errors.ts";
+import { git, gitOut, gitReason, splitZ } from "./git.ts";
+import { WORKTREE_BRANCH_PREFIXES } from "./repo.ts";
+
+export type ChangeType = "added" | "modified" | "deleted";
+export interface ChangedFile {
+  path: string;
+  changeType: ChangeType;
+}
+export type MergeResult = { ok: true; commit: string } | { ok: false; conflicts: string[] };
+
+/**
+ * Installed dependencies are never part of a change, even in a repository
+ * whose .gitignore forgets them; the mirror's info/exclude covers every worktree.
+ */
+async function ignoreDependencies(mirror: string): Promise<void> {
+  const file = join(mirror, "info", "exclude");
+  const current = await readFile(file, "utf8").catch(() => "");
+  if (current.split("\n").includes("node_modules/")) return;
+  await mkdir(dirname(file), { recursive: true });
+  await appendFile(file, `${current && !current.endsWith("\n") ? "\n" : ""}node_modules/\n`);
+}
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+async function isWorktreeOf(mirror: string, dir: string): Promise<boolean> {
+  const r = await git(["rev-parse", "--git-common-dir", "--show-toplevel"], dir, {
+    allowFail: true,
+  });
+  const [common, top] = r.stdout.split("\n");
+  if (!r.ok || !common || !top) return false;
+  return real(resolve(dir, common)) === real(mirror) && real(top) === real(dir);
+}
+
+function assertWorktreeBranch(branch: string): void {
+  if (WORKTREE_BRANCH_PREFIXES.some((p) => branch.startsWith(p))) return;
+  throw new PaulError(
+    "internal",
+    `Worktree branch '${branch}' must start with ${WORKTREE_BRANCH_PREFIXES.join(" or ")}: a mirror refresh prunes any other branch the remote lacks`,
+  );
+}
+
+/**
+ * Leaves `dir` a worktree of `mirror` with `branch` checked out at
+ * `startCommit` and nothing else in it. Safe to call again for the same dir:
+ * a job retried after a crash, or on another machine, gets the same result
+ * whether the directory is missing, half made, or left from the last try.
+ */
+export async function createWorktree(
+  mirror: string,
+  dir: string,
+  branch: string,
+  startCommit: string,
+): Promise<void> {
+  assertWorktreeBranch(branch);
+  await ignoreDependencies(mirror);
+  if (existsSync(dir)) {
+    if (await isWorktreeOf(mirror, dir)) {
+      await resetWorktree(dir, branch, startCommit);
+      return;
+    }
+    // A directory Paul made earlier whose registration is gone (or that never finished).
+    await rm(dir, { recursive: true, force: true });
+  }
+  await git(["worktree", "prune"], mirror);
+  await mkdir(dirname(dir), { recursive: true });
+  const r = await git(["worktree", "add", "--quiet", "-B", branch, dir, startCommit], mirror, {
+    allowFail: true,
+  });
+  if (!r.ok) {
+    throw new PaulError(
+      "internal",
+      `Could not create a worktree for ${branch} at ${dir}: ${gitReason(r)}`,
+    );
+  }
+}
+
+/** Back to `startCommit` on `branch`: no previous attempt's tracked, untracked or ignored files survive. */
+export async function resetWorktree(
+  dir: string,
+  branch: string,
+  startCommit: string,
+): Promise<void> {
+  assertWorktreeBranch(branch);
+  // A git killed mid-command (crash, timeout) leaves its lock behind.
+  const gitDir = await gitOut(["rev-parse", "--absolute-git-dir"], dir);
+  await rm(join(gitDir, "index.lock"), { force: true });
+  // Clears an interrupted merge before switching branches.
+  await git(["reset", "--hard", "--quiet"], dir, { allowFail: true });
+  await git(["checkout", "--quiet", "--force", "-B", branch, startCommit], dir);
+  await git(["reset", "--hard", "--quiet", startCommit], dir);
+  await git(["clean", "-ffdx", "--quiet", "-e", "node_modules"], dir);
+}
+
+/** Commit everything in the worktree; null when there was nothing to commit. */
+export async function commitAll(dir: string, message: string): Promise<string | null> {
+  await git(["add", "-A"], dir);
+  const d = await git(["diff", "--cached", "--quiet"], dir, { allowFail: true });
+  if (d.exitCode === 0) return null;
+  if (d.exitCode !== 1) throw new PaulError("internal", `git diff failed: ${gitReason(d)}`);
+  await git(["commit", "--quiet", "--no-verify", "-m", message], dir);
+  return gitOut(["rev-parse", "HEAD"], dir);
+}
+
+/** Every file changed since `fromCommit`: committed, staged, unstaged and untracked. */
+export async function touchedFiles(dir: string, fromCommit: string): Promise<string[]> {
+  const z = async (args: string[]) => splitZ((await git(args, dir)).stdout);
+  const lists = await Promise.all([
+    z(["diff", "--name-only", "--no-renames", "-z", fromCommit, "HEAD"]),
+    z(["diff", "--name-only", "--no-renames", "-z", "HEAD"]),
+    z(["ls-files", "--others", "--exclude-standard", "-z"]),
+  ]);
+  return [...new Set(lists.flat())].sort();
+}
+
+/** Files that differ between two commits; a rename is a deletion and an addition. */
+export async function changedFiles(dir: string, from: string, to: string): Promise<ChangedFile[]> {
+  const r = await git(["diff", "--name-status", "--no-renames", "-z", from, to], dir);
+  const parts = splitZ(r.stdout);
+  const out: ChangedFile[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const status = parts[i]!;
+    const path = parts[i + 1]!;
+    const changeType: ChangeType = status.startsWith("A")
+      ? "added"
+      : status.startsWith("D")
+        ? "deleted"
+        : "modified";
+    out.push({ path, changeType });
+  }
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+export async function removeWorktree(mirror: string, dir: string): Promise<void> {
+  await git(["worktree", "remove", "--force", "--force", dir], mirror, { allowFail: true });
+  await rm(dir, { recursive: true, force: true });
+  await git(["worktree", "prune"], mirror, { allowFail: true });
+}
+
+/**
+ * Merge `commit` into the branch checked out in `dir` with a merge commit. A
+ * conflict is an expected outcome: the merge is aborted, the worktree is left
+ * as it was, and the conflicting files are returned.
+ */
+export async function mergeInto(
+  dir: string,
+  commit: string,
+  message: string,
+): Promise<MergeResult> {
+  const r = await git(["merge", "--no-ff", "--no-edit", "-m", message, commit], dir, {
+    allowFail: true,
+  });
+  if (r.ok) return { ok: true, commit: await gitOut(["rev-parse", "HEAD"], dir) };
+  const u = await git(["diff", "--name-only", "--diff-filter=U", "-z"], dir, { allowFail: true });
+  const conflicts = [...new Set(splitZ(u.stdout))].sort();
+  await git(["merge", "--abort"], dir, { allowFail: true });
+  await git(["reset", "--hard", "--quiet"], dir, { allowFail: true });
+  if (conflicts.length === 0) {
+    throw new PaulError("internal", `git merge of ${commit} failed in ${dir}: ${gitReason(r)}`);
+  }
+  return { ok: false, conflicts };
+}

@@ -1,0 +1,1 @@
+export * from "../../src/demo/model-server.ts";
