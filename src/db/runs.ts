@@ -45,14 +45,15 @@ export interface NewRun {
   repoUrl: string;
   repoKey: string;
   baseBranch: string;
-  baseCommit: string;
+  /** Unknown until the first job pins it (runs created from Slack). */
+  baseCommit?: string | undefined;
   origin: "cli" | "slack";
   requester: string;
   channel?: string | undefined;
   threadTs?: string | undefined;
   budgetUsd: number;
   budgetTokens: number;
-  gates: unknown;
+  gates?: unknown;
 }
 
 export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
@@ -61,8 +62,8 @@ export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
        channel, thread_ts, budget_usd, budget_tokens, gates)
      values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) returning *`,
     [
-      r.id, r.feature, r.repoSpec, r.repoUrl, r.repoKey, r.baseBranch, r.baseCommit, r.origin, r.requester,
-      r.channel ?? null, r.threadTs ?? null, r.budgetUsd, r.budgetTokens, JSON.stringify(r.gates),
+      r.id, r.feature, r.repoSpec, r.repoUrl, r.repoKey, r.baseBranch, r.baseCommit ?? null, r.origin, r.requester,
+      r.channel ?? null, r.threadTs ?? null, r.budgetUsd, r.budgetTokens, r.gates === undefined ? null : JSON.stringify(r.gates),
     ],
   );
   return res.rows[0]!;

@@ -12,6 +12,7 @@ import { runJudging } from "./judging/index.ts";
 import type { Phase } from "./phases.ts";
 import { runPr } from "./pr/index.ts";
 import { failRun } from "./run.ts";
+import { settleBase } from "./setup.ts";
 
 const HANDLERS: Record<Phase, (ctx: PhaseContext) => Promise<void>> = {
   analysis: runAnalysis,
@@ -31,12 +32,14 @@ export async function runPhaseJob(
   payload: JobPayload<Phase>,
   helpers: Pick<JobHelpers, "job" | "abortSignal">,
 ): Promise<void> {
-  const run = await getRun(deps.pool, payload.runId);
-  if (!run || FINISHED.includes(run.status)) return;
+  const found = await getRun(deps.pool, payload.runId);
+  if (!found || FINISHED.includes(found.status)) return;
+  let run = found;
   await updateRun(deps.pool, run.id, { status: "running", phase });
   await insertEvent(deps.pool, run.id, "phase_started", { phase, revision: payload.revision });
   const signal = helpers.abortSignal ?? new AbortController().signal;
   try {
+    run = await settleBase(deps, run);
     await HANDLERS[phase](phaseContext(deps, run, phase, payload.revision, signal));
   } catch (e) {
     const err = toPaulError(e);
