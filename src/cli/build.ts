@@ -3,7 +3,7 @@ import type { Config } from "../config.ts";
 import { PaulError } from "../errors.ts";
 import { discoverGates, type GatePlan } from "../gates/discover.ts";
 import { newRunId } from "../db/runs.ts";
-import { baseCheckoutDir } from "../workspace/checkout.ts";
+import { workspacePaths } from "../workspace/paths.ts";
 import { ensureMirror, type RepoRef, resolveBase, resolveRepoSpec } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
 
@@ -50,7 +50,7 @@ export async function prepareRun(cfg: Config, req: BuildRequest, cwd: string): P
   const mirror = await ensureMirror(repo, cfg.workDir, auth);
   const base = await resolveBase(mirror, req.base);
   const id = newRunId();
-  const dir = baseCheckoutDir(cfg.workDir, id);
+  const dir = workspacePaths(cfg.workDir, id).baseDir;
   await createWorktree(mirror, dir, `paul-base/${id}`, base.commit);
   const gates = await discoverGates(dir);
   return { id, feature, repo, base, gates };

@@ -7,7 +7,6 @@ import { PaulError } from "../errors.ts";
 import type { GatePlan } from "../gates/discover.ts";
 import { ensureMirror, type RepoRef } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
-import { baseCheckoutDir } from "../workspace/checkout.ts";
 import { commandEnv, sandboxFor, workspacePaths } from "../workspace/paths.ts";
 import type { Deps } from "./deps.ts";
 import type { Ask } from "./run.ts";
@@ -65,7 +64,7 @@ export function phaseContext(deps: Deps, run: RunRow, phase: Phase, revision: nu
     async checkout() {
       const ref = repo();
       const mirror = await ensureMirror(ref, cfg.workDir, cfg.github.token ? { token: cfg.github.token } : undefined);
-      const dir = baseCheckoutDir(cfg.workDir, run.id);
+      const dir = workspacePaths(cfg.workDir, run.id).baseDir;
       await createWorktree(mirror, dir, `paul-base/${run.id}`, run.base_commit ?? run.base_branch);
       return { repo: ref, mirror, dir };
     },

@@ -2,10 +2,11 @@ import { claimCta, type CtaRow, type Decision, DecisionSchema, getCta, insertCta
 import { insertEvent } from "../db/events.ts";
 import { addMemory } from "../db/memories.ts";
 import { getPhaseResult, nextRevision } from "../db/phases.ts";
-import { type Pool, withTransaction } from "../db/pool.ts";
+import { type Pool, type Queryable, withTransaction } from "../db/pool.ts";
 import { FINISHED, getRun, updateRun } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
 import type { Approaches } from "./approaches/schema.ts";
+import { decidePause } from "./implementation/decisions.ts";
 import { isPhase } from "./phases.ts";
 import { cancelRunTx, enqueuePhase } from "./run.ts";
 import { choiceOptions, stepFor } from "./transitions.ts";
@@ -30,12 +31,12 @@ export async function resolveCta(pool: Pool, ctaId: string, raw: Decision, by: s
   const decision = parsed.data;
   return withTransaction(pool, async (tx) => {
     const cta = await claimCta(tx, ctaId, decision, by);
-    if (!cta) throw await staleError(pool, ctaId);
+    if (!cta) throw await staleError(tx, ctaId);
     if (!cta.options.some((o) => o.action === decision.action && (o.approach === undefined || decision.action !== "choose" || o.approach === decision.approach))) {
       throw new PaulError("bad_input", `"${decision.action}" is not one of this question's options.`);
     }
     const run = await getRun(tx, cta.run_id);
-    if (!run || FINISHED.includes(run.status)) throw await staleError(pool, ctaId);
+    if (!run || FINISHED.includes(run.status)) throw await staleError(tx, ctaId);
     if (!isPhase(cta.phase)) throw new Error(`CTA ${cta.id} has unknown phase ${cta.phase}`);
     const step = stepFor(cta.phase, cta.kind, decision, by);
     await insertEvent(tx, run.id, "cta_resolved", { ctaId: cta.id, action: decision.action, by });
@@ -58,6 +59,9 @@ export async function resolveCta(pool: Pool, ctaId: string, raw: Decision, by: s
       await insertEvent(tx, run.id, "cta_created", { ctaId: next.id, kind: next.kind, prompt: next.prompt });
       return { cta, summary: `${by} chose to pick another approach.` };
     }
+    if (step.kind === "task") {
+      return { cta, summary: await decidePause(tx, cta, step.action, by) };
+    }
     if (step.memory) {
       await addMemory(tx, {
         runId: run.id,
@@ -75,7 +79,9 @@ export async function resolveCta(pool: Pool, ctaId: string, raw: Decision, by: s
   });
 }
 
-async function staleError(pool: Pool, ctaId: string): Promise<PaulError> {
+// Reads on the caller's connection: a second pool connection per click would
+// exhaust the pool under a burst of concurrent clicks.
+async function staleError(pool: Queryable, ctaId: string): Promise<PaulError> {
   const cta = await getCta(pool, ctaId);
   if (!cta) return new PaulError("not_found", `There is no question with id ${ctaId}.`);
   const run = await getRun(pool, cta.run_id);

@@ -1,7 +1,7 @@
 import type { Queryable } from "../db/pool.ts";
 import type { RunRow } from "../db/runs.ts";
 import { discoverGates } from "../gates/discover.ts";
-import { baseCheckoutDir } from "../workspace/checkout.ts";
+import { workspacePaths } from "../workspace/paths.ts";
 import { ensureMirror, resolveBase } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
 import { repoFromRun } from "./context.ts";
@@ -17,7 +17,7 @@ export async function settleBase(deps: Deps, run: RunRow): Promise<RunRow> {
   const { cfg } = deps;
   const mirror = await ensureMirror(repoFromRun(run), cfg.workDir, cfg.github.token ? { token: cfg.github.token } : undefined);
   const base = await resolveBase(mirror, run.base_branch);
-  const dir = baseCheckoutDir(cfg.workDir, run.id);
+  const dir = workspacePaths(cfg.workDir, run.id).baseDir;
   await createWorktree(mirror, dir, `paul-base/${run.id}`, base.commit);
   const gates = await discoverGates(dir);
   return pinBase(deps.pool, run.id, base.commit, gates);

@@ -65,6 +65,15 @@ const SAFETY_CONFIG = [
   "init.defaultBranch=main",
   "-c",
   "commit.gpgSign=false",
+  // Where the token goes is decided here, not by a repository's config.
+  "-c",
+  "credential.helper=",
+  "-c",
+  "http.proxy=",
+  "-c",
+  "http.sslVerify=true",
+  "-c",
+  "protocol.ext.allow=never",
 ];
 
 export function basicAuthValue(token: string): string {

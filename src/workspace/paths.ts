@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { basename, delimiter, dirname, join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { type Sandbox, scrubbedEnv } from "./exec.ts";
 
 /**
@@ -61,32 +61,13 @@ export interface SandboxConfig {
   sandboxHome?: string;
 }
 
-const within = (dir: string, parent: string) => {
-  const rel = relative(parent, dir);
-  return rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"));
-};
-
 /**
- * Toolchains installed under a hidden home (nvm, ~/.local/bin) would vanish
- * with it. Their bin directories stay visible; a bin's parent only when it is
- * an install prefix deeper than the home's own dot-directories, which hold
- * credentials (~/.config, ~/.cargo, ~/.local/share).
+ * Hide every home on the machine; show the worktree, its mirror, the caches
+ * and the sandbox HOME. Toolchains installed under a home (nvm, ~/.cargo/bin)
+ * stay hidden too: the sandbox binds read-write, and a command that could
+ * write to a directory on Paul's own PATH could plant a `git` that Paul then
+ * runs with a token.
  */
-function toolchainDirs(hidden: string[], path: string | undefined): string[] {
-  const out: string[] = [];
-  for (const entry of (path ?? "").split(delimiter).filter(Boolean)) {
-    const dir = resolve(entry);
-    const under = hidden.find((h) => within(dir, h));
-    if (!under || !existsSync(dir)) continue;
-    const parent = dirname(dir);
-    const deep = relative(under, parent).split("/").length >= 2;
-    const prefix = basename(dir) === "bin" && deep && existsSync(join(parent, "lib"));
-    out.push(prefix ? parent : dir);
-  }
-  return out;
-}
-
-/** Hide every home on the machine; show the worktree, its mirror, the caches and the sandbox HOME. */
 export function sandboxFor(cfg: SandboxConfig): Sandbox {
   const cache = packageCacheDir(cfg.workDir);
   // A bind mount needs its source to exist.
@@ -95,7 +76,6 @@ export function sandboxFor(cfg: SandboxConfig): Sandbox {
   const hide = [...new Set([homedir(), resolve(cfg.home), "/root"])];
   const expose = [resolve(cfg.mirror), cache];
   if (cfg.sandboxHome) expose.push(resolve(cfg.sandboxHome));
-  expose.push(...toolchainDirs(hide, process.env.PATH));
   return { root: resolve(cfg.root), hide, expose: [...new Set(expose)] };
 }
 

@@ -1,5 +1,6 @@
 import { PaulError } from "../errors.ts";
 import { GIT_NETWORK_TIMEOUT_MS, type GitAuth, git, gitOut, gitReason, redactUrl } from "./git.ts";
+import { sanitizeRepoConfig } from "./guard.ts";
 
 /**
  * Paul only ever writes to its own branches (refs/heads/paul/…) and its own
@@ -75,6 +76,7 @@ export async function pushRef(
   const commit = resolved.stdout.trim();
   if (!resolved.ok || !commit)
     throw new PaulError("internal", `Nothing to push: '${localRef}' is not a commit in ${repoDir}`);
+  await sanitizeRepoConfig(repoDir);
   const refspec = `${opts.force ? "+" : ""}${commit}:${ref}`;
   const r = await git(["push", "--porcelain", "--no-verify", opts.remoteUrl, refspec], repoDir, {
     auth: opts.auth,
@@ -112,6 +114,7 @@ export async function fetchRef(
   const local = fullRef(localRef);
   if (!PUSHABLE_PREFIXES.some((p) => local.startsWith(p)) || !(await validRefName(local, mirror)))
     throw new PaulError("internal", `fetchRef may only write Paul's refs, not '${localRef}'`);
+  await sanitizeRepoConfig(mirror);
   const r = await git(
     ["fetch", "--quiet", "--no-tags", remoteUrl, `+${fullRef(remoteRef)}:${local}`],
     mirror,

@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { PaulError } from "../errors.ts";
 import { GIT_NETWORK_TIMEOUT_MS, type GitAuth, git, gitReason, redactUrl } from "./git.ts";
+import { sanitizeRepoConfig } from "./guard.ts";
 import { withDirLock } from "./lock.ts";
 
 export interface RepoRef {
@@ -180,6 +181,7 @@ async function fetchMirror(ref: RepoRef, dir: string, auth?: GitAuth): Promise<v
 }
 
 async function refreshMirror(ref: RepoRef, dir: string, auth?: GitAuth): Promise<void> {
+  await sanitizeRepoConfig(dir);
   await git(["remote", "set-url", "origin", ref.url], dir);
   await fetchMirror(ref, dir, auth);
   const timeoutMs = GIT_NETWORK_TIMEOUT_MS;

@@ -3,6 +3,7 @@ import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { PaulError } from "../errors.ts";
 import { git, gitOut, gitReason, splitZ } from "./git.ts";
+import { sanitizeRepoConfig } from "./guard.ts";
 import { WORKTREE_BRANCH_PREFIXES } from "./repo.ts";
 
 export type ChangeType = "added" | "modified" | "deleted";
@@ -62,6 +63,7 @@ export async function createWorktree(
   startCommit: string,
 ): Promise<void> {
   assertWorktreeBranch(branch);
+  await sanitizeRepoConfig(mirror);
   await ignoreDependencies(mirror);
   if (existsSync(dir)) {
     if (await isWorktreeOf(mirror, dir)) {
@@ -91,6 +93,7 @@ export async function resetWorktree(
   startCommit: string,
 ): Promise<void> {
   assertWorktreeBranch(branch);
+  await sanitizeRepoConfig(dir);
   // A git killed mid-command (crash, timeout) leaves its lock behind.
   const gitDir = await gitOut(["rev-parse", "--absolute-git-dir"], dir);
   await rm(join(gitDir, "index.lock"), { force: true });
@@ -103,6 +106,7 @@ export async function resetWorktree(
 
 /** Commit everything in the worktree; null when there was nothing to commit. */
 export async function commitAll(dir: string, message: string): Promise<string | null> {
+  await sanitizeRepoConfig(dir);
   await git(["add", "-A"], dir);
   const d = await git(["diff", "--cached", "--quiet"], dir, { allowFail: true });
   if (d.exitCode === 0) return null;
@@ -156,6 +160,7 @@ export async function mergeInto(
   commit: string,
   message: string,
 ): Promise<MergeResult> {
+  await sanitizeRepoConfig(dir);
   const r = await git(["merge", "--no-ff", "--no-edit", "-m", message, commit], dir, {
     allowFail: true,
   });

@@ -3,7 +3,6 @@ import { chosenApproach } from "../../db/ctas.ts";
 import { updateRun } from "../../db/runs.ts";
 import { usageTotals } from "../../db/usage.ts";
 import { PaulError } from "../../errors.ts";
-import { workspacePaths } from "../../workspace/paths.ts";
 import { fetchRef, pushRef } from "../../workspace/push.ts";
 import { ensureMirror } from "../../workspace/repo.ts";
 import type { Analysis } from "../analysis/schema.ts";
@@ -26,8 +25,7 @@ export async function runPr(ctx: PhaseContext): Promise<void> {
   const local = `refs/paul/${ctx.run.id}/pr`;
   await fetchRef(mirror, repo.url, featureRef(ctx.run.id), local, auth);
   await ctx.progress(`pushing ${impl.branch}`);
-  await pushRef(mirror, local, `refs/heads/${impl.branch}`, { remoteUrl: repo.url, baseBranch: ctx.run.base_branch, auth });
-  void workspacePaths;
+  await pushRef(mirror, local, `refs/heads/${impl.branch}`, { remoteUrl: repo.url, baseBranch: ctx.run.base_branch, auth, force: true });
 
   let result: PrResult;
   if (repo.github) {
