@@ -1,0 +1,121 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { demoModel } from "../../src/demo/script.ts";
+import { createTestDb, type TestDb } from "../support/db.ts";
+import { type ModelServer, roleOf, startModelServer, submit } from "../support/fake-anthropic.ts";
+import { removeFixtures, tempDir } from "../support/git-fixtures.ts";
+import { MODEL_KEY, runPaul, sampleGitHubRemote } from "../support/harness.ts";
+
+let db: TestDb;
+let model: ModelServer;
+let remote: Awaited<ReturnType<typeof sampleGitHubRemote>>;
+let env: Record<string, string>;
+/** Per test: what the model should do instead of the recorded answers. */
+let override: ((role: string) => ReturnType<typeof demoModel> | undefined) | undefined;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  remote = await sampleGitHubRemote();
+  model = await startModelServer({
+    apiKey: MODEL_KEY,
+    respond: (req) => override?.(roleOf(req) ?? "") ?? demoModel(req),
+  });
+  env = {
+    DATABASE_URL: db.url,
+    PAUL_HOME: await tempDir("paul-home-"),
+    ANTHROPIC_API_KEY: MODEL_KEY,
+    ANTHROPIC_BASE_URL: model.url,
+    GITHUB_URL: remote.webUrl,
+  };
+});
+
+afterAll(async () => {
+  await model.close();
+  await removeFixtures();
+});
+
+const countRuns = async () => Number((await db.pool.query("select count(*) from runs")).rows[0].count);
+const latestRun = async () => (await db.pool.query("select * from runs order by created_at desc limit 1")).rows[0];
+
+test.each([
+  ["an empty feature", ["build", "   ", "--repo", "acme/greetings"], /The feature is empty/],
+  ["a path that doesn't exist", ["build", "add x", "--repo", "/definitely/not/here"], /does not exist/],
+  ["a URL that can't be cloned", ["build", "add x", "--repo", "file:///definitely/not/here.git"], /Could not clone/],
+  ["a base branch that doesn't exist", ["build", "add x", "--repo", "acme/greetings", "--base", "nope"], /Branch 'nope' does not exist.*\n?.*main/],
+  ["a bad --approach", ["build", "add x", "--repo", "acme/greetings", "--approach", "zero"], /must be a whole number/],
+])("%s: a clear message, a non-zero exit, and no run", async (_what, args, message) => {
+  const before = await countRuns();
+  const res = await runPaul(args, env);
+  expect(res.code).not.toBe(0);
+  expect(res.stderr).toMatch(message);
+  expect(await countRuns()).toBe(before);
+});
+
+test("a directory that isn't a git repository", async () => {
+  const dir = await tempDir("paul-plain-");
+  await mkdir(join(dir, "src"));
+  const res = await runPaul(["build", "add x", "--repo", dir], env);
+  expect(res.code).toBe(2);
+  expect(res.stderr).toMatch(/not a git repository/);
+});
+
+test("no Anthropic key: the variable, why build needs it, an example", async () => {
+  const { ANTHROPIC_API_KEY: _, ...noKey } = env;
+  const res = await runPaul(["build", "add x", "--repo", "acme/greetings"], noKey);
+  expect(res.code).toBe(2);
+  expect(res.stderr).toContain("ANTHROPIC_API_KEY: is not set");
+  expect(res.stderr).toContain("needed for `paul build`");
+  expect(res.stderr).toContain("example: ANTHROPIC_API_KEY=");
+});
+
+test("the model answering 401 fails the run with a message about the key, not a retry loop", async () => {
+  const res = await runPaul(["build", "add x", "--repo", "acme/greetings", "--yes"], { ...env, ANTHROPIC_API_KEY: "sk-ant-wrong-key-000000000" });
+  expect(res.code).toBe(1);
+  expect(res.stdout).toMatch(/Run failed: analysis failed: .*(401|authentication|key)/i);
+  expect(res.stdout).toContain("ANTHROPIC_API_KEY");
+  const run = await latestRun();
+  expect(run.status).toBe("failed");
+  expect((await db.pool.query("select count(*) from ctas where run_id = $1 and status = 'pending'", [run.id])).rows[0].count).toBe("0");
+});
+
+test("429 and 529 are retried with backoff and the run goes on", async () => {
+  const before = model.requests.length;
+  model.failNext(529, 1);
+  model.failNext(429, 1);
+  const res = await runPaul(["build", "add x", "--repo", "acme/greetings"], env, "");
+  // stdin is closed, so the run stops at the first question and waits.
+  expect(res.code).toBe(3);
+  expect(res.stdout).toContain("Approve to proceed to approach generation?");
+  expect(res.stdout).toContain("paul resume");
+  expect(model.requests.length - before).toBeGreaterThanOrEqual(3);
+  expect((await latestRun()).status).toBe("waiting");
+});
+
+test("a model that keeps returning invalid structured output fails the run after bounded repairs", async () => {
+  override = (role) => (role === "analysis" ? { content: [submit({ summary: 42 })] } : undefined);
+  try {
+    const res = await runPaul(["build", "add x", "--repo", "acme/greetings", "--yes"], env);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/Run failed: analysis failed: .*(invalid|valid)/i);
+    const run = await latestRun();
+    expect(run.status).toBe("failed");
+    const calls = model.requests.filter((r) => roleOf(r) === "analysis" && r.messages.length > 1);
+    expect(calls.length).toBeGreaterThan(0);
+    expect((await db.pool.query("select count(*) from phase_results where run_id = $1", [run.id])).rows[0].count).toBe("0");
+  } finally {
+    override = undefined;
+  }
+});
+
+test("budget exhausted stops the run with what was spent; resume with a higher budget continues", async () => {
+  const res = await runPaul(["build", "add x", "--repo", "acme/greetings", "--yes", "--budget-usd", "0.001"], env);
+  expect(res.code).toBe(1);
+  expect(res.stdout).toMatch(/Budget reached for run r-\w+: \$0\.\d+ of \$0\.00/);
+  expect(res.stdout).toContain("--budget-usd");
+  const run = await latestRun();
+  expect(run.status).toBe("failed");
+  const resumed = await runPaul(["resume", run.id, "--budget-usd", "5"], env, "");
+  expect(resumed.code).toBe(3);
+  expect((await db.pool.query("select status, budget_usd from runs where id = $1", [run.id])).rows[0]).toEqual({ status: "waiting", budget_usd: "5" });
+});
