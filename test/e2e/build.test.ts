@@ -125,3 +125,23 @@ test("paul build drives every phase to a PR; the retry starts clean and knows wh
   expect(show.stdout).toContain("attempt 1");
   expect(show.stdout).toContain(run.pr_url);
 });
+
+test("GitHub answering 401 at the PR step fails the run with what to do; resume with a good token opens the PR", async () => {
+  const bad = { ...env, GITHUB_TOKEN: "ghp_wrongTokenWrongToken0000000000000000" };
+  const res = await runPaul(["build", DEMO_FEATURE, "--repo", "acme/greetings", "--yes"], bad);
+  expect(res.code).toBe(1);
+  expect(res.stdout).toMatch(/Run failed: pr failed: GitHub rejected the token/);
+  expect(res.stdout).toContain("GITHUB_TOKEN");
+  expect(res.stdout).not.toContain("ghp_wrongToken");
+  const run = (await db.pool.query("select * from runs order by created_at desc limit 1")).rows[0];
+  expect(run.status).toBe("failed");
+  const before = gh.pulls.length;
+
+  const resumed = await runPaul(["resume", run.id], env, "");
+  expect(resumed.code).toBe(0);
+  expect(gh.pulls).toHaveLength(before + 1);
+  expect(gh.pulls.at(-1)?.head.ref).toBe(run.branch);
+  // Only the failed step ran again.
+  const impl = await db.pool.query("select count(*)::int as n from phase_results where run_id = $1 and phase = 'implementation'", [run.id]);
+  expect(impl.rows[0].n).toBe(1);
+});
