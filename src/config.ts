@@ -124,7 +124,11 @@ export const VARS = {
     example: "4",
     why: "jobs one worker runs at once (default 4)",
   },
-  PAUL_WORKER_STALE_SECONDS: { schema: int(2, 3600), example: "30", why: "seconds without a heartbeat before a worker's jobs are taken over (default 30)" },
+  PAUL_WORKER_STALE_SECONDS: {
+    schema: int(2, 3600),
+    example: "30",
+    why: "seconds without a heartbeat before a worker's jobs are taken over (default 30)",
+  },
   PAUL_TASK_CONCURRENCY: {
     schema: int(1, 32),
     example: "3",

@@ -14,7 +14,11 @@ export interface App {
 }
 
 /** Config parsed once, the database opened and migrated, dependencies built lazily. */
-export async function openApp(env: NodeJS.ProcessEnv, command: Command, log: (s: string) => void): Promise<App> {
+export async function openApp(
+  env: NodeJS.ProcessEnv,
+  command: Command,
+  log: (s: string) => void,
+): Promise<App> {
   const cfg = loadConfig(env, command);
   return openAppWith(cfg, log);
 }
@@ -27,14 +31,25 @@ export async function openAppWith(cfg: Config, log: (s: string) => void): Promis
     pool: db.pool,
     model: () => {
       if (!cfg.anthropic.apiKey) {
-        throw new PaulError("config_invalid", "ANTHROPIC_API_KEY is not set, so no agent can run.", {
-          hint: "export ANTHROPIC_API_KEY=sk-ant-… and run the command again",
-        });
+        throw new PaulError(
+          "config_invalid",
+          "ANTHROPIC_API_KEY is not set, so no agent can run.",
+          {
+            hint: "export ANTHROPIC_API_KEY=sk-ant-… and run the command again",
+          },
+        );
       }
-      model ??= createModelClient({ apiKey: cfg.anthropic.apiKey, ...(cfg.anthropic.baseURL ? { baseURL: cfg.anthropic.baseURL } : {}) });
+      model ??= createModelClient({
+        apiKey: cfg.anthropic.apiKey,
+        ...(cfg.anthropic.baseURL ? { baseURL: cfg.anthropic.baseURL } : {}),
+      });
       return model;
     },
-    github: () => createGitHub({ ...(cfg.github.token ? { token: cfg.github.token } : {}), apiUrl: cfg.github.apiUrl }),
+    github: () =>
+      createGitHub({
+        ...(cfg.github.token ? { token: cfg.github.token } : {}),
+        apiUrl: cfg.github.apiUrl,
+      }),
   };
   return { cfg, db, deps, close: () => db.close() };
 }

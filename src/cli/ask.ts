@@ -14,7 +14,8 @@ export interface AutoAnswers {
  * implementation is never decided automatically: the run is left waiting.
  */
 export function autoAnswer(a: AutoAnswers, cta: CtaRow): Decision | "leave" | undefined {
-  if (cta.kind === "choice" && a.approach !== undefined) return { action: "choose", approach: a.approach - 1 };
+  if (cta.kind === "choice" && a.approach !== undefined)
+    return { action: "choose", approach: a.approach - 1 };
   if (!a.yes) return undefined;
   if (cta.kind === "approval" || cta.kind === "create_pr") return { action: "approve" };
   if (cta.kind === "choice") return { action: "choose", approach: 0 };
@@ -62,20 +63,36 @@ export class LineReader {
 }
 
 const KEYS: Record<string, Decision["action"]> = {
-  a: "approve", approve: "approve", y: "approve", yes: "approve",
-  r: "revise", revise: "revise",
-  c: "cancel", cancel: "cancel",
-  g: "regenerate", regenerate: "regenerate",
-  o: "choose_another", other: "choose_another",
-  v: "override", override: "override",
+  a: "approve",
+  approve: "approve",
+  y: "approve",
+  yes: "approve",
+  r: "revise",
+  revise: "revise",
+  c: "cancel",
+  cancel: "cancel",
+  g: "regenerate",
+  regenerate: "regenerate",
+  o: "choose_another",
+  other: "choose_another",
+  v: "override",
+  override: "override",
   retry: "retry",
+  s: "skip",
+  skip: "skip",
 };
 
-export function terminalAnswerer(reader: LineReader, auto: AutoAnswers, out: (s: string) => void): Answerer {
+export function terminalAnswerer(
+  reader: LineReader,
+  auto: AutoAnswers,
+  out: (s: string) => void,
+): Answerer {
   return async (cta) => {
     const preset = autoAnswer(auto, cta);
     if (preset !== undefined) {
-      out(`  (answered by flags: ${preset === "leave" ? "left for a person to decide" : preset.action})\n`);
+      out(
+        `  (answered by flags: ${preset === "leave" ? "left for a person to decide" : preset.action})\n`,
+      );
       return preset;
     }
     const labels = cta.options.map((o) => o.label).join(" / ");
@@ -84,7 +101,11 @@ export function terminalAnswerer(reader: LineReader, auto: AutoAnswers, out: (s:
       if (raw === undefined) return "leave";
       const a = raw.trim().toLowerCase();
       const n = Number.parseInt(a, 10);
-      if (cta.kind === "choice" && Number.isInteger(n) && cta.options.some((o) => o.approach === n - 1)) {
+      if (
+        cta.kind === "choice" &&
+        Number.isInteger(n) &&
+        cta.options.some((o) => o.approach === n - 1)
+      ) {
         return { action: "choose", approach: n - 1 };
       }
       const action = cta.kind === "pause" && a === "r" ? "retry" : KEYS[a];
@@ -95,11 +116,15 @@ export function terminalAnswerer(reader: LineReader, auto: AutoAnswers, out: (s:
             out("  Feedback can't be empty for a revision; try again.\n");
             continue;
           }
-          return action === "revise" ? { action, feedback: fb.trim() } : { action, feedback: fb.trim() };
+          return action === "revise"
+            ? { action, feedback: fb.trim() }
+            : { action, feedback: fb.trim() };
         }
         return { action } as Decision;
       }
-      out(`  "${raw}" is not one of: ${labels}. Type the first letter${cta.kind === "choice" ? " or an approach number" : ""}.\n`);
+      out(
+        `  "${raw}" is not one of: ${labels}. Type the first letter${cta.kind === "choice" ? " or an approach number" : ""}.\n`,
+      );
     }
   };
 }

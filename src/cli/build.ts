@@ -1,8 +1,8 @@
 import { userInfo } from "node:os";
 import type { Config } from "../config.ts";
+import { newRunId } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
 import { discoverGates, type GatePlan } from "../gates/discover.ts";
-import { newRunId } from "../db/runs.ts";
 import { workspacePaths } from "../workspace/paths.ts";
 import { ensureMirror, type RepoRef, resolveBase, resolveRepoSpec } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
@@ -35,7 +35,11 @@ export function cliUser(): string {
  * exists: an empty feature, a repository that isn't one or can't be cloned, a
  * missing base branch, an invalid gates file.
  */
-export async function prepareRun(cfg: Config, req: BuildRequest, cwd: string): Promise<PreparedRun> {
+export async function prepareRun(
+  cfg: Config,
+  req: BuildRequest,
+  cwd: string,
+): Promise<PreparedRun> {
   const feature = req.feature.trim();
   if (!feature) {
     throw new PaulError("bad_input", "The feature is empty: Paul needs to know what to build.", {
@@ -43,7 +47,9 @@ export async function prepareRun(cfg: Config, req: BuildRequest, cwd: string): P
     });
   }
   if (!req.repo?.trim()) {
-    throw new PaulError("bad_input", "No repository given.", { hint: "add --repo <path | git url | owner/name>" });
+    throw new PaulError("bad_input", "No repository given.", {
+      hint: "add --repo <path | git url | owner/name>",
+    });
   }
   const repo = resolveRepoSpec(req.repo.trim(), { githubWebUrl: cfg.github.webUrl, cwd });
   const auth = cfg.github.token ? { token: cfg.github.token } : undefined;

@@ -4,28 +4,44 @@ import type { Pool } from "../db/pool.ts";
 import { listRuns, requireRun } from "../db/runs.ts";
 import { listAttempts, listGateResults, listTasks } from "../db/tasks.ts";
 import { usageTotals } from "../db/usage.ts";
-import { PHASE_TITLES, isPhase } from "../pipeline/phases.ts";
+import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
 import { renderPhaseOutput } from "./render.ts";
 
 const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 19) : "-");
 
 export async function runsText(pool: Pool, limit: number): Promise<string> {
   const runs = await listRuns(pool, limit);
-  if (runs.length === 0) return 'No runs yet. Start one with: paul build "<feature>" --repo <repo>\n';
+  if (runs.length === 0)
+    return 'No runs yet. Start one with: paul build "<feature>" --repo <repo>\n';
   const rows = await Promise.all(
     runs.map(async (r) => {
       const u = await usageTotals(pool, r.id);
-      return [r.id, r.status, r.phase, `$${u.costUsd.toFixed(2)}`, when(r.created_at), r.feature.slice(0, 50)];
+      return [
+        r.id,
+        r.status,
+        r.phase,
+        `$${u.costUsd.toFixed(2)}`,
+        when(r.created_at),
+        r.feature.slice(0, 50),
+      ];
     }),
   );
   const header = ["RUN", "STATUS", "PHASE", "COST", "CREATED", "FEATURE"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   return `${[line(header), ...rows.map(line)].join("\n")}\n`;
 }
 
 /** Everything about one run: phases, questions, attempts, gates, cost. */
-export async function showText(pool: Pool, runId: string, redact: (s: string) => string): Promise<string> {
+export async function showText(
+  pool: Pool,
+  runId: string,
+  redact: (s: string) => string,
+): Promise<string> {
   const run = await requireRun(pool, runId);
   const u = await usageTotals(pool, run.id);
   const out: string[] = [
@@ -57,8 +73,13 @@ export async function showText(pool: Pool, runId: string, redact: (s: string) =>
     for (const t of tasks) {
       out.push(`  ${t.task_key} ${t.title} [${t.size}] ${t.status}`);
       for (const a of attempts.filter((x) => x.task_id === t.id)) {
-        const g = gates.filter((x) => x.attempt_id === a.id).map((x) => `${x.gate} ${x.status}`).join(", ");
-        out.push(`    attempt ${a.attempt_no} (${a.model}): ${a.status}${a.ended_reason ? ` — ${a.ended_reason}` : ""}${g ? ` | ${g}` : ""}`);
+        const g = gates
+          .filter((x) => x.attempt_id === a.id)
+          .map((x) => `${x.gate} ${x.status}`)
+          .join(", ");
+        out.push(
+          `    attempt ${a.attempt_no} (${a.model}): ${a.status}${a.ended_reason ? ` — ${a.ended_reason}` : ""}${g ? ` | ${g}` : ""}`,
+        );
       }
     }
   }

@@ -1,14 +1,14 @@
 import { stdin, stdout } from "node:process";
 import { type Command, type Config, loadConfig } from "../config.ts";
-import { FINISHED, requireRun, type RunRow, updateRun } from "../db/runs.ts";
 import { pendingCta } from "../db/ctas.ts";
-import { withTransaction } from "../db/pool.ts";
 import { insertEvent } from "../db/events.ts";
+import { withTransaction } from "../db/pool.ts";
+import { FINISHED, type RunRow, requireRun, updateRun } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
-import { makeRedactor } from "../redact.ts";
-import { cancelRun, enqueuePhase, startRun } from "../pipeline/run.ts";
 import { isPhase } from "../pipeline/phases.ts";
+import { cancelRun, enqueuePhase, startRun } from "../pipeline/run.ts";
 import { startWorker } from "../queue/worker.ts";
+import { makeRedactor } from "../redact.ts";
 import { type App, openAppWith } from "./app.ts";
 import { type AutoAnswers, LineReader, terminalAnswerer } from "./ask.ts";
 import { type BuildRequest, cliUser, prepareRun } from "./build.ts";
@@ -57,7 +57,12 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
     };
     process.once("SIGINT", onSigint);
     try {
-      const end = await follow(app.deps, runId, { out: io.out, who: cliUser(), answer: terminalAnswerer(reader, o, io.out) }, fromStart);
+      const end = await follow(
+        app.deps,
+        runId,
+        { out: io.out, who: cliUser(), answer: terminalAnswerer(reader, o, io.out) },
+        fromStart,
+      );
       code = exitFor(end.run, end.left);
     } finally {
       process.off("SIGINT", onSigint);
@@ -74,7 +79,9 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
       const cfg = config("build");
       const prepared = await prepareRun(cfg, { feature, repo: o.repo, base: o.base }, cwd);
       if (prepared.gates.gates.length === 0) {
-        io.err("Warning: this repository defines no gates (typecheck, test, lint, build); Paul can't verify the change. See README → Gates.\n");
+        io.err(
+          "Warning: this repository defines no gates (typecheck, test, lint, build); Paul can't verify the change. See README → Gates.\n",
+        );
       }
       await withApp(cfg, async (app) => {
         const run = await startRun(app.db.pool, {
@@ -101,23 +108,34 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
         const pool = app.db.pool;
         const run = await requireRun(pool, id);
         if (run.status === "done" || run.status === "cancelled") {
-          throw new PaulError("bad_input", `Run ${id} has already ${run.status === "done" ? "finished" : "been cancelled"}; nothing to resume.`, {
-            hint: "start a new one with paul build",
-          });
+          throw new PaulError(
+            "bad_input",
+            `Run ${id} has already ${run.status === "done" ? "finished" : "been cancelled"}; nothing to resume.`,
+            {
+              hint: "start a new one with paul build",
+            },
+          );
         }
         await withTransaction(pool, async (tx) => {
-          if (o.budgetUsd !== undefined) await updateRun(tx, id, { budget_usd: String(o.budgetUsd) });
+          if (o.budgetUsd !== undefined)
+            await updateRun(tx, id, { budget_usd: String(o.budgetUsd) });
           // A job whose worker died on its last attempt would never run again.
           await tx.query(
             "update graphile_worker._private_jobs set max_attempts = greatest(max_attempts, attempts + 1) where key like $1",
             [`${id}:%`],
           );
           const open = await pendingCta(tx, id);
-          const queued = await tx.query("select 1 from graphile_worker._private_jobs where key like $1", [`${id}:%`]);
+          const queued = await tx.query(
+            "select 1 from graphile_worker._private_jobs where key like $1",
+            [`${id}:%`],
+          );
           if (!open && queued.rowCount === 0 && isPhase(run.phase)) {
             await updateRun(tx, id, { status: "running", error: null });
             await enqueuePhase(tx, id, run.phase);
-            await insertEvent(tx, id, "progress", { phase: run.phase, message: `resumed by ${cliUser()}` });
+            await insertEvent(tx, id, "progress", {
+              phase: run.phase,
+              message: `resumed by ${cliUser()}`,
+            });
           }
         });
         io.out(`Resuming run ${id} (${run.status}, phase ${run.phase}).\n`);
@@ -144,7 +162,9 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
       const cfg = config("worker");
       const app = await openAppWith(cfg, log);
       const w = await startWorker(app.deps, concurrency ? { concurrency } : {});
-      io.out(`Worker running (concurrency ${concurrency ?? cfg.workerConcurrency}). Ctrl-C stops it after its current jobs.\n`);
+      io.out(
+        `Worker running (concurrency ${concurrency ?? cfg.workerConcurrency}). Ctrl-C stops it after its current jobs.\n`,
+      );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once("SIGINT", stop);

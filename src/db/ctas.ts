@@ -6,7 +6,10 @@ export type CtaKind = (typeof CTA_KINDS)[number];
 
 export const DecisionSchema = z.discriminatedUnion("action", [
   z.object({ action: z.literal("approve") }),
-  z.object({ action: z.literal("revise"), feedback: z.string().trim().min(1, "feedback can't be empty") }),
+  z.object({
+    action: z.literal("revise"),
+    feedback: z.string().trim().min(1, "feedback can't be empty"),
+  }),
   z.object({ action: z.literal("cancel") }),
   z.object({ action: z.literal("choose"), approach: z.number().int().min(0) }),
   z.object({ action: z.literal("regenerate"), feedback: z.string().optional() }),
@@ -42,7 +45,14 @@ export interface CtaRow {
 
 export async function insertCta(
   db: Queryable,
-  c: { runId: string; phase: string; revision: number; kind: CtaKind; prompt: string; options: CtaOption[] },
+  c: {
+    runId: string;
+    phase: string;
+    revision: number;
+    kind: CtaKind;
+    prompt: string;
+    options: CtaOption[];
+  },
 ): Promise<CtaRow> {
   // A retried job must not ask the same question twice.
   const res = await db.query<CtaRow>(
@@ -58,7 +68,9 @@ export async function getCta(db: Queryable, id: string): Promise<CtaRow | undefi
 }
 
 export async function pendingCta(db: Queryable, runId: string): Promise<CtaRow | undefined> {
-  return (await db.query<CtaRow>("select * from ctas where run_id = $1 and status = 'pending'", [runId])).rows[0];
+  return (
+    await db.query<CtaRow>("select * from ctas where run_id = $1 and status = 'pending'", [runId])
+  ).rows[0];
 }
 
 export async function listCtas(db: Queryable, runId: string): Promise<CtaRow[]> {
@@ -66,7 +78,12 @@ export async function listCtas(db: Queryable, runId: string): Promise<CtaRow[]> 
 }
 
 /** The atomic step of every decision: only one caller ever gets the row back. */
-export async function claimCta(db: Queryable, id: string, decision: Decision, by: string): Promise<CtaRow | undefined> {
+export async function claimCta(
+  db: Queryable,
+  id: string,
+  decision: Decision,
+  by: string,
+): Promise<CtaRow | undefined> {
   const res = await db.query<CtaRow>(
     `update ctas set status = 'resolved', decision = $2, decided_by = $3, decided_at = now()
      where id = $1 and status = 'pending' returning *`,

@@ -14,7 +14,15 @@ export interface MemoryRow {
 
 export async function addMemory(
   db: Queryable,
-  m: { runId: string | null; repoKey: string; scope: "run" | "repo"; kind: string; phase?: string; content: string; author?: string },
+  m: {
+    runId: string | null;
+    repoKey: string;
+    scope: "run" | "repo";
+    kind: string;
+    phase?: string;
+    content: string;
+    author?: string;
+  },
 ): Promise<void> {
   await db.query(
     "insert into memories (run_id, repo_key, scope, kind, phase, content, author) values ($1,$2,$3,$4,$5,$6,$7)",
@@ -23,7 +31,11 @@ export async function addMemory(
 }
 
 /** The run's own memories and the repository's learnings from earlier runs, oldest first. */
-export async function memoriesFor(db: Queryable, runId: string, repoKey: string): Promise<MemoryRow[]> {
+export async function memoriesFor(
+  db: Queryable,
+  runId: string,
+  repoKey: string,
+): Promise<MemoryRow[]> {
   const res = await db.query<MemoryRow>(
     `select * from memories where run_id = $1 or (scope = 'repo' and repo_key = $2) order by id`,
     [runId, repoKey],

@@ -12,12 +12,21 @@ export interface Database {
 }
 
 /** DATABASE_URL, or the embedded Postgres under PAUL_HOME; migrated before use. */
-export async function openDatabase(cfg: Config, opts: { log?: (s: string) => void } = {}): Promise<Database> {
+export async function openDatabase(
+  cfg: Config,
+  opts: { log?: (s: string) => void } = {},
+): Promise<Database> {
   let url = cfg.databaseUrl;
   let stop = async () => {};
   if (!url) {
-    opts.log?.(`Using the embedded Postgres in ${join(cfg.home, "postgres")} (set DATABASE_URL to use your own).`);
-    const h = await startEmbeddedPostgres({ dataDir: join(cfg.home, "postgres"), port: cfg.pgPort, database: "paul" });
+    opts.log?.(
+      `Using the embedded Postgres in ${join(cfg.home, "postgres")} (set DATABASE_URL to use your own).`,
+    );
+    const h = await startEmbeddedPostgres({
+      dataDir: join(cfg.home, "postgres"),
+      port: cfg.pgPort,
+      database: "paul",
+    });
     url = h.url;
     stop = h.stop;
   }

@@ -46,7 +46,9 @@ export async function getPhaseResult(
 
 export async function listPhaseResults(db: Queryable, runId: string): Promise<PhaseResultRow[]> {
   return (
-    await db.query<PhaseResultRow>("select * from phase_results where run_id = $1 order by id", [runId])
+    await db.query<PhaseResultRow>("select * from phase_results where run_id = $1 order by id", [
+      runId,
+    ])
   ).rows;
 }
 

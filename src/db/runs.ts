@@ -62,8 +62,20 @@ export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
        channel, thread_ts, budget_usd, budget_tokens, gates)
      values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) returning *`,
     [
-      r.id, r.feature, r.repoSpec, r.repoUrl, r.repoKey, r.baseBranch, r.baseCommit ?? null, r.origin, r.requester,
-      r.channel ?? null, r.threadTs ?? null, r.budgetUsd, r.budgetTokens, r.gates === undefined ? null : JSON.stringify(r.gates),
+      r.id,
+      r.feature,
+      r.repoSpec,
+      r.repoUrl,
+      r.repoKey,
+      r.baseBranch,
+      r.baseCommit ?? null,
+      r.origin,
+      r.requester,
+      r.channel ?? null,
+      r.threadTs ?? null,
+      r.budgetUsd,
+      r.budgetTokens,
+      r.gates === undefined ? null : JSON.stringify(r.gates),
     ],
   );
   return res.rows[0]!;
@@ -75,14 +87,30 @@ export async function getRun(db: Queryable, id: string): Promise<RunRow | undefi
 
 export async function requireRun(db: Queryable, id: string): Promise<RunRow> {
   const run = await getRun(db, id);
-  if (!run) throw new PaulError("not_found", `No run with id ${id}.`, { hint: "list runs with `paul runs`" });
+  if (!run)
+    throw new PaulError("not_found", `No run with id ${id}.`, {
+      hint: "list runs with `paul runs`",
+    });
   return run;
 }
 
 export async function updateRun(
   db: Queryable,
   id: string,
-  patch: Partial<Pick<RunRow, "status" | "phase" | "branch" | "pr_url" | "pr_number" | "error" | "budget_usd" | "thread_ts" | "channel">>,
+  patch: Partial<
+    Pick<
+      RunRow,
+      | "status"
+      | "phase"
+      | "branch"
+      | "pr_url"
+      | "pr_number"
+      | "error"
+      | "budget_usd"
+      | "thread_ts"
+      | "channel"
+    >
+  >,
 ): Promise<RunRow | undefined> {
   const keys = Object.keys(patch) as (keyof typeof patch)[];
   if (keys.length === 0) return getRun(db, id);
@@ -97,5 +125,6 @@ export async function updateRun(
 }
 
 export async function listRuns(db: Queryable, limit = 20): Promise<RunRow[]> {
-  return (await db.query<RunRow>("select * from runs order by created_at desc limit $1", [limit])).rows;
+  return (await db.query<RunRow>("select * from runs order by created_at desc limit $1", [limit]))
+    .rows;
 }

@@ -29,7 +29,18 @@ export async function insertUsage(db: Queryable, u: UsageInsert): Promise<void> 
   await db.query(
     `insert into llm_usage (run_id, phase, role, model, input_tokens, output_tokens, cache_read_tokens,
        cache_write_tokens, cost_usd, latency_ms) values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-    [u.runId, u.phase, u.role, u.model, u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheWriteTokens, u.costUsd, u.latencyMs],
+    [
+      u.runId,
+      u.phase,
+      u.role,
+      u.model,
+      u.inputTokens,
+      u.outputTokens,
+      u.cacheReadTokens,
+      u.cacheWriteTokens,
+      u.costUsd,
+      u.latencyMs,
+    ],
   );
 }
 
@@ -48,5 +59,9 @@ export async function usageTotals(db: Queryable, runId: string): Promise<UsageTo
     [runId],
   );
   const r = res.rows[0];
-  return { costUsd: Number(r?.cost ?? 0), tokens: Number(r?.tokens ?? 0), calls: Number(r?.calls ?? 0) };
+  return {
+    costUsd: Number(r?.cost ?? 0),
+    tokens: Number(r?.tokens ?? 0),
+    calls: Number(r?.calls ?? 0),
+  };
 }

@@ -6,7 +6,16 @@ import type { PhaseContext } from "./context.ts";
 /** Run one agent for a phase, with progress on every tool call; failure becomes the job's error. */
 export async function phaseAgent<T>(
   ctx: PhaseContext,
-  a: { role: string; model: string; system: string; context: string; prompt: string; tools: AgentTool[]; schema: z.ZodType<T>; label?: string },
+  a: {
+    role: string;
+    model: string;
+    system: string;
+    context: string;
+    prompt: string;
+    tools: AgentTool[];
+    schema: z.ZodType<T>;
+    label?: string;
+  },
 ): Promise<{ output: T; summary: string }> {
   const label = a.label ?? a.role;
   const res = await runAgent({
@@ -27,7 +36,10 @@ export async function phaseAgent<T>(
     },
   });
   if (!res.ok) throw res.error;
-  return { output: redactDeep(res.output, ctx.deps.cfg.redact), summary: ctx.deps.cfg.redact(res.summary) };
+  return {
+    output: redactDeep(res.output, ctx.deps.cfg.redact),
+    summary: ctx.deps.cfg.redact(res.summary),
+  };
 }
 
 function describeTool(name: string, input: unknown): string {

@@ -5,13 +5,13 @@ import { getPhaseResult } from "../db/phases.ts";
 import type { RunRow } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
 import type { GatePlan } from "../gates/discover.ts";
+import { commandEnv, sandboxFor, workspacePaths } from "../workspace/paths.ts";
 import { ensureMirror, type RepoRef } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
-import { commandEnv, sandboxFor, workspacePaths } from "../workspace/paths.ts";
 import type { Deps } from "./deps.ts";
+import type { Phase } from "./phases.ts";
 import type { Ask } from "./run.ts";
 import { completePhase } from "./run.ts";
-import type { Phase } from "./phases.ts";
 import { usageSink } from "./usage.ts";
 
 export interface Checkout {
@@ -41,7 +41,13 @@ export interface PhaseContext {
   complete(output: unknown, next: Ask | { finish: "done"; message: string }): Promise<void>;
 }
 
-export function phaseContext(deps: Deps, run: RunRow, phase: Phase, revision: number, signal: AbortSignal): PhaseContext {
+export function phaseContext(
+  deps: Deps,
+  run: RunRow,
+  phase: Phase,
+  revision: number,
+  signal: AbortSignal,
+): PhaseContext {
   const { pool, cfg } = deps;
   const repo = () => repoFromRun(run);
   return {
@@ -63,7 +69,11 @@ export function phaseContext(deps: Deps, run: RunRow, phase: Phase, revision: nu
     repo,
     async checkout() {
       const ref = repo();
-      const mirror = await ensureMirror(ref, cfg.workDir, cfg.github.token ? { token: cfg.github.token } : undefined);
+      const mirror = await ensureMirror(
+        ref,
+        cfg.workDir,
+        cfg.github.token ? { token: cfg.github.token } : undefined,
+      );
       const dir = workspacePaths(cfg.workDir, run.id).baseDir;
       await createWorktree(mirror, dir, `paul-base/${run.id}`, run.base_commit ?? run.base_branch);
       return { repo: ref, mirror, dir };
@@ -71,7 +81,13 @@ export function phaseContext(deps: Deps, run: RunRow, phase: Phase, revision: nu
     readOnlyTools(co) {
       const sandboxHome = workspacePaths(cfg.workDir, run.id).homeDir;
       return readOnlyTools(co.dir, {
-        sandbox: sandboxFor({ home: cfg.home, workDir: cfg.workDir, root: co.dir, mirror: co.mirror, sandboxHome }),
+        sandbox: sandboxFor({
+          home: cfg.home,
+          workDir: cfg.workDir,
+          root: co.dir,
+          mirror: co.mirror,
+          sandboxHome,
+        }),
         env: commandEnv({ sandboxHome, workDir: cfg.workDir }),
         timeoutMs: cfg.commandTimeoutMs,
       });

@@ -15,7 +15,11 @@ import type { Deps } from "./deps.ts";
 export async function settleBase(deps: Deps, run: RunRow): Promise<RunRow> {
   if (run.base_commit) return run;
   const { cfg } = deps;
-  const mirror = await ensureMirror(repoFromRun(run), cfg.workDir, cfg.github.token ? { token: cfg.github.token } : undefined);
+  const mirror = await ensureMirror(
+    repoFromRun(run),
+    cfg.workDir,
+    cfg.github.token ? { token: cfg.github.token } : undefined,
+  );
   const base = await resolveBase(mirror, run.base_branch);
   const dir = workspacePaths(cfg.workDir, run.id).baseDir;
   await createWorktree(mirror, dir, `paul-base/${run.id}`, base.commit);

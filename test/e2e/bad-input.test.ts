@@ -35,15 +35,33 @@ afterAll(async () => {
   await removeFixtures();
 });
 
-const countRuns = async () => Number((await db.pool.query("select count(*) from runs")).rows[0].count);
-const latestRun = async () => (await db.pool.query("select * from runs order by created_at desc limit 1")).rows[0];
+const countRuns = async () =>
+  Number((await db.pool.query("select count(*) from runs")).rows[0].count);
+const latestRun = async () =>
+  (await db.pool.query("select * from runs order by created_at desc limit 1")).rows[0];
 
 test.each([
   ["an empty feature", ["build", "   ", "--repo", "acme/greetings"], /The feature is empty/],
-  ["a path that doesn't exist", ["build", "add x", "--repo", "/definitely/not/here"], /does not exist/],
-  ["a URL that can't be cloned", ["build", "add x", "--repo", "file:///definitely/not/here.git"], /Could not clone/],
-  ["a base branch that doesn't exist", ["build", "add x", "--repo", "acme/greetings", "--base", "nope"], /Branch 'nope' does not exist.*\n?.*main/],
-  ["a bad --approach", ["build", "add x", "--repo", "acme/greetings", "--approach", "zero"], /must be a whole number/],
+  [
+    "a path that doesn't exist",
+    ["build", "add x", "--repo", "/definitely/not/here"],
+    /does not exist/,
+  ],
+  [
+    "a URL that can't be cloned",
+    ["build", "add x", "--repo", "file:///definitely/not/here.git"],
+    /Could not clone/,
+  ],
+  [
+    "a base branch that doesn't exist",
+    ["build", "add x", "--repo", "acme/greetings", "--base", "nope"],
+    /Branch 'nope' does not exist.*\n?.*main/,
+  ],
+  [
+    "a bad --approach",
+    ["build", "add x", "--repo", "acme/greetings", "--approach", "zero"],
+    /must be a whole number/,
+  ],
 ])("%s: a clear message, a non-zero exit, and no run", async (_what, args, message) => {
   const before = await countRuns();
   const res = await runPaul(args, env);
@@ -70,13 +88,22 @@ test("no Anthropic key: the variable, why build needs it, an example", async () 
 });
 
 test("the model answering 401 fails the run with a message about the key, not a retry loop", async () => {
-  const res = await runPaul(["build", "add x", "--repo", "acme/greetings", "--yes"], { ...env, ANTHROPIC_API_KEY: "sk-ant-wrong-key-000000000" });
+  const res = await runPaul(["build", "add x", "--repo", "acme/greetings", "--yes"], {
+    ...env,
+    ANTHROPIC_API_KEY: "sk-ant-wrong-key-000000000",
+  });
   expect(res.code).toBe(1);
   expect(res.stdout).toMatch(/Run failed: analysis failed: .*(401|authentication|key)/i);
   expect(res.stdout).toContain("ANTHROPIC_API_KEY");
   const run = await latestRun();
   expect(run.status).toBe("failed");
-  expect((await db.pool.query("select count(*) from ctas where run_id = $1 and status = 'pending'", [run.id])).rows[0].count).toBe("0");
+  expect(
+    (
+      await db.pool.query("select count(*) from ctas where run_id = $1 and status = 'pending'", [
+        run.id,
+      ])
+    ).rows[0].count,
+  ).toBe("0");
 });
 
 test("429 and 529 are retried with backoff and the run goes on", async () => {
@@ -102,14 +129,20 @@ test("a model that keeps returning invalid structured output fails the run after
     expect(run.status).toBe("failed");
     const calls = model.requests.filter((r) => roleOf(r) === "analysis" && r.messages.length > 1);
     expect(calls.length).toBeGreaterThan(0);
-    expect((await db.pool.query("select count(*) from phase_results where run_id = $1", [run.id])).rows[0].count).toBe("0");
+    expect(
+      (await db.pool.query("select count(*) from phase_results where run_id = $1", [run.id]))
+        .rows[0].count,
+    ).toBe("0");
   } finally {
     override = undefined;
   }
 });
 
 test("budget exhausted stops the run with what was spent; resume with a higher budget continues", async () => {
-  const res = await runPaul(["build", "add x", "--repo", "acme/greetings", "--yes", "--budget-usd", "0.001"], env);
+  const res = await runPaul(
+    ["build", "add x", "--repo", "acme/greetings", "--yes", "--budget-usd", "0.001"],
+    env,
+  );
   expect(res.code).toBe(1);
   expect(res.stdout).toMatch(/Budget reached for run r-\w+: \$0\.\d+ of \$0\.00/);
   expect(res.stdout).toContain("--budget-usd");
@@ -117,5 +150,7 @@ test("budget exhausted stops the run with what was spent; resume with a higher b
   expect(run.status).toBe("failed");
   const resumed = await runPaul(["resume", run.id, "--budget-usd", "5"], env, "");
   expect(resumed.code).toBe(3);
-  expect((await db.pool.query("select status, budget_usd from runs where id = $1", [run.id])).rows[0]).toEqual({ status: "waiting", budget_usd: "5" });
+  expect(
+    (await db.pool.query("select status, budget_usd from runs where id = $1", [run.id])).rows[0],
+  ).toEqual({ status: "waiting", budget_usd: "5" });
 });

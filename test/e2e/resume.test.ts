@@ -5,7 +5,14 @@ import { createTestDb, type TestDb } from "../support/db.ts";
 import { type ModelServer, roleOf, startModelServer } from "../support/fake-anthropic.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
 import { removeFixtures, tempDir } from "../support/git-fixtures.ts";
-import { GITHUB_TOKEN, MODEL_KEY, runPaul, sampleGitHubRemote, startPaul, waitFor } from "../support/harness.ts";
+import {
+  GITHUB_TOKEN,
+  MODEL_KEY,
+  runPaul,
+  sampleGitHubRemote,
+  startPaul,
+  waitFor,
+} from "../support/harness.ts";
 
 let db: TestDb;
 let model: ModelServer;
@@ -20,11 +27,15 @@ beforeAll(async () => {
     apiKey: MODEL_KEY,
     // The very first coder call hangs long enough for the test to kill the CLI mid-attempt.
     respond: async (req) => {
-      if (roleOf(req) === "coder" && coderCalls++ === 0) await new Promise((r) => setTimeout(r, 5000));
+      if (roleOf(req) === "coder" && coderCalls++ === 0)
+        await new Promise((r) => setTimeout(r, 5000));
       return demoModel(req);
     },
   });
-  gh = await startFakeGitHub({ token: GITHUB_TOKEN, repos: { "acme/greetings": { bare: remote.bare, defaultBranch: "main" } } });
+  gh = await startFakeGitHub({
+    token: GITHUB_TOKEN,
+    repos: { "acme/greetings": { bare: remote.bare, defaultBranch: "main" } },
+  });
   env = {
     GITHUB_TOKEN,
     GITHUB_API_URL: gh.url,
@@ -43,8 +54,13 @@ afterAll(async () => {
   await removeFixtures();
 });
 
-test("resume after the CLI is killed mid-attempt: finished phases are not redone, the half attempt is discarded", { timeout: 150_000 }, async () => {
-  const first = startPaul(["build", DEMO_FEATURE, "--repo", "acme/greetings", "--yes", "--approach", "1"], env);
+test("resume after the CLI is killed mid-attempt: finished phases are not redone, the half attempt is discarded", {
+  timeout: 150_000,
+}, async () => {
+  const first = startPaul(
+    ["build", DEMO_FEATURE, "--repo", "acme/greetings", "--yes", "--approach", "1"],
+    env,
+  );
   const runId = await waitFor("a coder attempt in progress", async () => {
     const r = await db.pool.query("select run_id from coder_attempts where status = 'running'");
     return r.rows[0]?.run_id as string | undefined;
@@ -53,7 +69,9 @@ test("resume after the CLI is killed mid-attempt: finished phases are not redone
   const killed = await first.done;
   expect(killed.signal).toBe("SIGKILL");
   const analysisCalls = model.requests.filter((r) => roleOf(r) === "analysis").length;
-  expect((await db.pool.query("select status from runs where id = $1", [runId])).rows[0].status).toBe("running");
+  expect(
+    (await db.pool.query("select status from runs where id = $1", [runId])).rows[0].status,
+  ).toBe("running");
 
   const resumed = await runPaul(["resume", runId, "--yes", "--approach", "1"], env);
   expect(resumed.stderr).not.toMatch(/Error/);
@@ -64,13 +82,30 @@ test("resume after the CLI is killed mid-attempt: finished phases are not redone
   expect(run.status).toBe("done");
   // Nothing before implementation ran twice.
   expect(model.requests.filter((r) => roleOf(r) === "analysis")).toHaveLength(analysisCalls);
-  const phases = await db.pool.query("select phase, count(*)::int as n from phase_results where run_id = $1 group by phase", [runId]);
-  expect(Object.fromEntries(phases.rows.map((p) => [p.phase, p.n]))).toEqual({ analysis: 1, approaches: 1, judging: 1, implementation: 1, pr: 1 });
+  const phases = await db.pool.query(
+    "select phase, count(*)::int as n from phase_results where run_id = $1 group by phase",
+    [runId],
+  );
+  expect(Object.fromEntries(phases.rows.map((p) => [p.phase, p.n]))).toEqual({
+    analysis: 1,
+    approaches: 1,
+    judging: 1,
+    implementation: 1,
+    pr: 1,
+  });
   // The interrupted attempt is discarded and does not count as a failure.
-  const attempts = await db.pool.query("select status, ended_reason from coder_attempts where run_id = $1 order by id", [runId]);
+  const attempts = await db.pool.query(
+    "select status, ended_reason from coder_attempts where run_id = $1 order by id",
+    [runId],
+  );
   expect(attempts.rows.map((a) => a.status)).toEqual(["discarded", "failed", "passed"]);
   expect(attempts.rows[0].ended_reason).toBe("interrupted");
-  const impl = (await db.pool.query("select output from phase_results where run_id = $1 and phase = 'implementation'", [runId])).rows[0].output;
+  const impl = (
+    await db.pool.query(
+      "select output from phase_results where run_id = $1 and phase = 'implementation'",
+      [runId],
+    )
+  ).rows[0].output;
   expect(ImplementationResultSchema.parse(impl).totalCoderAttempts).toBe(2);
   expect(gh.pulls).toHaveLength(1);
 });

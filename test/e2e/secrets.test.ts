@@ -4,7 +4,16 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { DEMO_FEATURE, demoModel } from "../../src/demo/script.ts";
 import { git } from "../../src/workspace/git.ts";
 import { createTestDb, type TestDb } from "../support/db.ts";
-import { type ModelServer, roleOf, type ScriptedTurn, startModelServer, submit, text, toolUse, turnIndex } from "../support/fake-anthropic.ts";
+import {
+  type ModelServer,
+  roleOf,
+  type ScriptedTurn,
+  startModelServer,
+  submit,
+  text,
+  toolUse,
+  turnIndex,
+} from "../support/fake-anthropic.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
 import { removeFixtures, tempDir } from "../support/git-fixtures.ts";
 import { MODEL_KEY, runPaul, sampleGitHubRemote } from "../support/harness.ts";
@@ -32,7 +41,9 @@ function nosyCoder(req: Parameters<typeof demoModel>[0]): ScriptedTurn {
       content: [
         text("Let me look around."),
         toolUse("bash", { command: "env" }),
-        toolUse("bash", { command: `ls -la ..; cat ../* 2>&1; cat ${outsideFile} 2>&1; cat ~/.bash_history 2>&1 | head` }),
+        toolUse("bash", {
+          command: `ls -la ..; cat ../* 2>&1; cat ${outsideFile} 2>&1; cat ~/.bash_history 2>&1 | head`,
+        }),
         toolUse("bash", { command: "cat escape-link 2>&1" }),
         edit({ command: "view", path: "../" }),
         edit({ command: "view", path: outsideFile }),
@@ -44,8 +55,17 @@ function nosyCoder(req: Parameters<typeof demoModel>[0]): ScriptedTurn {
   if (t === 1) {
     return {
       content: [
-        edit({ command: "create", path: "src/farewell.js", file_text: "export function farewell(name) {\n  return `Goodbye, ${name}!`;\n}\n" }),
-        edit({ command: "create", path: "test/farewell.test.js", file_text: 'import assert from "node:assert/strict";\nimport { test } from "node:test";\nimport { farewell } from "../src/farewell.js";\ntest("farewell", () => assert.equal(farewell("Ada"), "Goodbye, Ada!"));\n' }),
+        edit({
+          command: "create",
+          path: "src/farewell.js",
+          file_text: "export function farewell(name) {\n  return `Goodbye, ${name}!`;\n}\n",
+        }),
+        edit({
+          command: "create",
+          path: "test/farewell.test.js",
+          file_text:
+            'import assert from "node:assert/strict";\nimport { test } from "node:test";\nimport { farewell } from "../src/farewell.js";\ntest("farewell", () => assert.equal(farewell("Ada"), "Goodbye, Ada!"));\n',
+        }),
       ],
     };
   }
@@ -67,7 +87,10 @@ beforeAll(async () => {
   await git(["commit", "-q", "-m", "add a link"], work);
   await git(["push", "-q", remote.bare, "HEAD:refs/heads/main"], work);
   model = await startModelServer({ apiKey: MODEL_KEY, respond: nosyCoder });
-  gh = await startFakeGitHub({ token: SECRETS.GITHUB_TOKEN, repos: { "acme/greetings": { bare: remote.bare, defaultBranch: "main" } } });
+  gh = await startFakeGitHub({
+    token: SECRETS.GITHUB_TOKEN,
+    repos: { "acme/greetings": { bare: remote.bare, defaultBranch: "main" } },
+  });
   env = {
     DATABASE_URL: db.url,
     PAUL_HOME: await tempDir("paul-home-"),
@@ -85,8 +108,13 @@ afterAll(async () => {
   await removeFixtures();
 });
 
-test("a coder that runs env, reads ../ and follows a symlink out gets no secret and no outside file", { timeout: 120_000 }, async () => {
-  const res = await runPaul(["build", DEMO_FEATURE, "--repo", "acme/greetings", "--yes", "--approach", "1"], env);
+test("a coder that runs env, reads ../ and follows a symlink out gets no secret and no outside file", {
+  timeout: 120_000,
+}, async () => {
+  const res = await runPaul(
+    ["build", DEMO_FEATURE, "--repo", "acme/greetings", "--yes", "--approach", "1"],
+    env,
+  );
   expect(res.code, res.stdout + res.stderr).toBe(0);
   const coder = model.requests.filter((r) => roleOf(r) === "coder");
   expect(coder.length).toBeGreaterThan(1);
@@ -95,12 +123,18 @@ test("a coder that runs env, reads ../ and follows a symlink out gets no secret 
   expect(seen).toContain("PATH=");
   expect(seen).toMatch(/outside the workspace|not allowed|refus/i);
   // ...and none of them carried a secret or the outside file.
-  for (const [name, value] of Object.entries({ ...SECRETS, DATABASE_URL: db.url, ANTHROPIC_API_KEY: MODEL_KEY })) {
+  for (const [name, value] of Object.entries({
+    ...SECRETS,
+    DATABASE_URL: db.url,
+    ANTHROPIC_API_KEY: MODEL_KEY,
+  })) {
     expect(seen, name).not.toContain(value);
   }
   expect(seen).not.toContain(OUTSIDE);
   // Nothing leaked into what Paul stored or printed either.
-  const stored = JSON.stringify((await db.pool.query("select * from coder_attempts")).rows) + JSON.stringify((await db.pool.query("select output from gate_results")).rows);
+  const stored =
+    JSON.stringify((await db.pool.query("select * from coder_attempts")).rows) +
+    JSON.stringify((await db.pool.query("select output from gate_results")).rows);
   for (const value of Object.values(SECRETS)) {
     expect(stored).not.toContain(value);
     expect(res.stdout + res.stderr).not.toContain(value);

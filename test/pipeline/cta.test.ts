@@ -30,26 +30,45 @@ async function runWaitingOnAnalysis() {
     gates: { source: "none", gates: [] },
   });
   await db.pool.query("delete from graphile_worker._private_jobs");
-  await completePhase(db.pool, run, "analysis", 0, { summary: "s" }, { kind: "approval", prompt: "Approve?", options: OPTIONS.approval });
-  const cta = (await db.pool.query("select id from ctas where run_id = $1 and status = 'pending'", [run.id])).rows[0];
+  await completePhase(
+    db.pool,
+    run,
+    "analysis",
+    0,
+    { summary: "s" },
+    { kind: "approval", prompt: "Approve?", options: OPTIONS.approval },
+  );
+  const cta = (
+    await db.pool.query("select id from ctas where run_id = $1 and status = 'pending'", [run.id])
+  ).rows[0];
   return { run, ctaId: String(cta.id) };
 }
 
 const jobs = async (runId: string) =>
-  (await db.pool.query("select task_identifier, key from graphile_worker.jobs where key like $1", [`${runId}:%`])).rows;
+  (
+    await db.pool.query("select task_identifier, key from graphile_worker.jobs where key like $1", [
+      `${runId}:%`,
+    ])
+  ).rows;
 
 test("20 concurrent resolutions of one CTA enqueue exactly one next job", async () => {
   const { run, ctaId } = await runWaitingOnAnalysis();
   const results = await Promise.allSettled(
-    Array.from({ length: 20 }, (_, i) => resolveCta(db.pool, ctaId, { action: "approve" }, `user-${i}`)),
+    Array.from({ length: 20 }, (_, i) =>
+      resolveCta(db.pool, ctaId, { action: "approve" }, `user-${i}`),
+    ),
   );
   const ok = results.filter((r) => r.status === "fulfilled");
   expect(ok).toHaveLength(1);
   for (const r of results) {
     if (r.status === "rejected") expect(isPaulError(r.reason) && r.reason.code).toBe("cta_stale");
   }
-  expect(await jobs(run.id)).toEqual([{ task_identifier: "approaches", key: `${run.id}:approaches:0` }]);
-  const memories = await db.pool.query("select kind, content from memories where run_id = $1", [run.id]);
+  expect(await jobs(run.id)).toEqual([
+    { task_identifier: "approaches", key: `${run.id}:approaches:0` },
+  ]);
+  const memories = await db.pool.query("select kind, content from memories where run_id = $1", [
+    run.id,
+  ]);
   expect(memories.rows).toHaveLength(1);
   expect((await getRun(db.pool, run.id))?.status).toBe("running");
 });
@@ -57,7 +76,9 @@ test("20 concurrent resolutions of one CTA enqueue exactly one next job", async 
 test("a stale click says who decided; a cancelled run's question is closed", async () => {
   const { ctaId } = await runWaitingOnAnalysis();
   await resolveCta(db.pool, ctaId, { action: "approve" }, "alice");
-  await expect(resolveCta(db.pool, ctaId, { action: "cancel" }, "bob")).rejects.toThrow(/already decided: alice chose "approve"/);
+  await expect(resolveCta(db.pool, ctaId, { action: "cancel" }, "bob")).rejects.toThrow(
+    /already decided: alice chose "approve"/,
+  );
 
   const second = await runWaitingOnAnalysis();
   await resolveCta(db.pool, second.ctaId, { action: "cancel" }, "alice");
@@ -67,20 +88,43 @@ test("a stale click says who decided; a cancelled run's question is closed", asy
 
 test("revise stores the feedback as a memory and re-runs the phase as a new revision", async () => {
   const { run, ctaId } = await runWaitingOnAnalysis();
-  await expect(resolveCta(db.pool, ctaId, { action: "revise", feedback: "  " }, "alice")).rejects.toThrow(/feedback can't be empty/);
-  await resolveCta(db.pool, ctaId, { action: "revise", feedback: "Look at the CLI module too" }, "alice");
-  expect(await jobs(run.id)).toEqual([{ task_identifier: "analysis", key: `${run.id}:analysis:1` }]);
-  const m = await db.pool.query("select kind, phase, content, author from memories where run_id = $1", [run.id]);
-  expect(m.rows).toEqual([{ kind: "feedback", phase: "analysis", content: "Look at the CLI module too", author: "alice" }]);
+  await expect(
+    resolveCta(db.pool, ctaId, { action: "revise", feedback: "  " }, "alice"),
+  ).rejects.toThrow(/feedback can't be empty/);
+  await resolveCta(
+    db.pool,
+    ctaId,
+    { action: "revise", feedback: "Look at the CLI module too" },
+    "alice",
+  );
+  expect(await jobs(run.id)).toEqual([
+    { task_identifier: "analysis", key: `${run.id}:analysis:1` },
+  ]);
+  const m = await db.pool.query(
+    "select kind, phase, content, author from memories where run_id = $1",
+    [run.id],
+  );
+  expect(m.rows).toEqual([
+    { kind: "feedback", phase: "analysis", content: "Look at the CLI module too", author: "alice" },
+  ]);
 });
 
 test("a decision that is not one of the question's options is refused and changes nothing", async () => {
   const { run, ctaId } = await runWaitingOnAnalysis();
-  await expect(resolveCta(db.pool, ctaId, { action: "override" }, "alice")).rejects.toThrow(/not one of this question's options/);
+  await expect(resolveCta(db.pool, ctaId, { action: "override" }, "alice")).rejects.toThrow(
+    /not one of this question's options/,
+  );
   const cta = await db.pool.query("select status from ctas where id = $1", [ctaId]);
   expect(cta.rows[0].status).toBe("pending");
   expect(await jobs(run.id)).toEqual([]);
   // A retried job asking the same question gets the same row, not a second question.
-  const again = await insertCta(db.pool, { runId: run.id, phase: "analysis", revision: 0, kind: "approval", prompt: "x", options: [] });
+  const again = await insertCta(db.pool, {
+    runId: run.id,
+    phase: "analysis",
+    revision: 0,
+    kind: "approval",
+    prompt: "x",
+    options: [],
+  });
   expect(String(again.id)).toBe(ctaId);
 });

@@ -13,7 +13,12 @@ export const MODEL_KEY = "sk-ant-test-e2e-key-0123456789";
 export const GITHUB_TOKEN = "ghp_e2eTestToken0123456789abcdefghijklmn";
 
 /** The demo's sample repository as "acme/greetings" on a GitHub whose clone root is a directory. */
-export async function sampleGitHubRemote(): Promise<{ root: string; bare: string; spec: string; webUrl: string }> {
+export async function sampleGitHubRemote(): Promise<{
+  root: string;
+  bare: string;
+  spec: string;
+  webUrl: string;
+}> {
   const root = await tempDir("paul-gh-");
   const work = join(root, "work");
   await cp(SAMPLE, work, { recursive: true });
@@ -40,7 +45,11 @@ export interface PaulProcess {
 }
 
 /** `paul <args>` as a real child process with only the given environment (plus PATH). */
-export function startPaul(args: string[], env: Record<string, string>, input?: string): PaulProcess {
+export function startPaul(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): PaulProcess {
   const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },
@@ -61,12 +70,20 @@ export function startPaul(args: string[], env: Record<string, string>, input?: s
   return { done, kill: (s) => child.kill(s), stdout: () => stdout };
 }
 
-export function runPaul(args: string[], env: Record<string, string>, input = ""): Promise<PaulResult> {
+export function runPaul(
+  args: string[],
+  env: Record<string, string>,
+  input = "",
+): Promise<PaulResult> {
   return startPaul(args, env, input).done;
 }
 
 /** Poll until `check` returns a value (not undefined/false), or fail with `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -16,7 +16,12 @@ export async function runAnalysis(ctx: PhaseContext): Promise<void> {
     role: "analysis",
     model: ctx.deps.cfg.models.analysis,
     system: analysisSystem(),
-    context: analysisContext({ feature: ctx.run.feature, repo: ctx.run.repo_spec, base: ctx.run.base_branch, gates }),
+    context: analysisContext({
+      feature: ctx.run.feature,
+      repo: ctx.run.repo_spec,
+      base: ctx.run.base_branch,
+      gates,
+    }),
     prompt: analysisPrompt({ memories: await ctx.memories() }),
     tools: ctx.readOnlyTools(co),
     schema: AnalysisSchema,

@@ -12,7 +12,12 @@ export function analysisSystem(): string {
   ].join("\n");
 }
 
-export function analysisContext(i: { feature: string; repo: string; base: string; gates: GatePlan }): string {
+export function analysisContext(i: {
+  feature: string;
+  repo: string;
+  base: string;
+  gates: GatePlan;
+}): string {
   return [
     `Repository: ${i.repo} (base branch ${i.base})`,
     `Feature request: ${i.feature}`,

@@ -1,7 +1,10 @@
 import { z } from "zod";
 
 export const AnalysisSchema = z.object({
-  summary: z.string().min(1).describe("What the feature means for this repository, in a few sentences"),
+  summary: z
+    .string()
+    .min(1)
+    .describe("What the feature means for this repository, in a few sentences"),
   relevantFiles: z
     .array(z.object({ path: z.string().min(1), why: z.string().min(1) }))
     .describe("Files that matter for the feature and why"),

@@ -13,7 +13,11 @@ export function approachesSystem(): string {
   ].join("\n");
 }
 
-export function approachesContext(i: { feature: string; repo: string; analysis: Analysis }): string {
+export function approachesContext(i: {
+  feature: string;
+  repo: string;
+  analysis: Analysis;
+}): string {
   return [
     `Repository: ${i.repo}`,
     `Feature request: ${i.feature}`,

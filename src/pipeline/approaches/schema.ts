@@ -12,10 +12,18 @@ export type Approach = z.infer<typeof ApproachSchema>;
 
 export const ApproachesSchema = z
   .object({ approaches: z.array(ApproachSchema).min(2).max(4) })
-  .refine((o) => new Set(o.approaches.map((a) => a.name.trim().toLowerCase())).size === o.approaches.length, {
-    message: "approaches must be distinct: two have the same name",
-  })
-  .refine((o) => new Set(o.approaches.map((a) => a.summary.trim().toLowerCase())).size === o.approaches.length, {
-    message: "approaches must be distinct: two have the same summary",
-  });
+  .refine(
+    (o) =>
+      new Set(o.approaches.map((a) => a.name.trim().toLowerCase())).size === o.approaches.length,
+    {
+      message: "approaches must be distinct: two have the same name",
+    },
+  )
+  .refine(
+    (o) =>
+      new Set(o.approaches.map((a) => a.summary.trim().toLowerCase())).size === o.approaches.length,
+    {
+      message: "approaches must be distinct: two have the same summary",
+    },
+  );
 export type Approaches = z.infer<typeof ApproachesSchema>;

@@ -15,8 +15,14 @@ export async function runJudging(ctx: PhaseContext): Promise<void> {
   const { approaches } = await ctx.output<Approaches>("approaches");
   const index = await chosenApproach(ctx.deps.pool, ctx.run.id);
   const approach = index === undefined ? undefined : approaches[index];
-  if (index === undefined || !approach) throw new PaulError("internal", "no approach has been chosen for this run");
-  const context = judgeContext({ feature: ctx.run.feature, repo: ctx.run.repo_spec, analysis, approach });
+  if (index === undefined || !approach)
+    throw new PaulError("internal", "no approach has been chosen for this run");
+  const context = judgeContext({
+    feature: ctx.run.feature,
+    repo: ctx.run.repo_spec,
+    analysis,
+    approach,
+  });
   const prompt = judgePrompt({ memories: await ctx.memories() });
   const verdicts = await Promise.all(
     LENSES.map(async (lens) => {
@@ -37,7 +43,15 @@ export async function runJudging(ctx: PhaseContext): Promise<void> {
   await ctx.complete(
     result,
     result.verdict === "fail"
-      ? { kind: "judging_failed", prompt: "The panel failed this approach. What now?", options: OPTIONS.judging_failed }
-      : { kind: "approval", prompt: "Approach passed review. Begin implementation?", options: OPTIONS.approval },
+      ? {
+          kind: "judging_failed",
+          prompt: "The panel failed this approach. What now?",
+          options: OPTIONS.judging_failed,
+        }
+      : {
+          kind: "approval",
+          prompt: "Approach passed review. Begin implementation?",
+          options: OPTIONS.approval,
+        },
   );
 }

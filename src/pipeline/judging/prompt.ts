@@ -5,9 +5,11 @@ import { bullet, renderMemories, roleMarker } from "../prompt-parts.ts";
 import type { Lens } from "./schema.ts";
 
 const LENS_BRIEF: Record<Lens, string> = {
-  correctness: "correctness and fit with the codebase: will it do what was asked, the way this codebase does things?",
+  correctness:
+    "correctness and fit with the codebase: will it do what was asked, the way this codebase does things?",
   risk: "risk and security: what can break, leak, corrupt data or be abused; is the blast radius contained?",
-  testability: "testability: can the change be verified by the repository's tests; what tests must come with it?",
+  testability:
+    "testability: can the change be verified by the repository's tests; what tests must come with it?",
 };
 
 export function judgeSystem(lens: Lens): string {
@@ -20,7 +22,12 @@ export function judgeSystem(lens: Lens): string {
   ].join("\n");
 }
 
-export function judgeContext(i: { feature: string; repo: string; analysis: Analysis; approach: Approach }): string {
+export function judgeContext(i: {
+  feature: string;
+  repo: string;
+  analysis: Analysis;
+  approach: Approach;
+}): string {
   return [
     `Repository: ${i.repo}`,
     `Feature request: ${i.feature}`,
@@ -34,5 +41,7 @@ export function judgeContext(i: { feature: string; repo: string; analysis: Analy
 }
 
 export function judgePrompt(i: { memories: MemoryRow[] }): string {
-  return ["Judge the chosen approach through your lens.", renderMemories(i.memories)].filter(Boolean).join("\n\n");
+  return ["Judge the chosen approach through your lens.", renderMemories(i.memories)]
+    .filter(Boolean)
+    .join("\n\n");
 }

@@ -8,7 +8,9 @@ const score = z.number().int().min(1).max(5);
 export const JudgeVerdictSchema = z.object({
   verdict: z.enum(["pass", "pass_with_conditions", "fail"]),
   scores: z.object({ correctness: score, fit: score, risk: score, testability: score }),
-  conditions: z.array(z.string().min(1)).describe("What the implementation must do for you to accept it"),
+  conditions: z
+    .array(z.string().min(1))
+    .describe("What the implementation must do for you to accept it"),
   rationale: z.string().min(1),
 });
 export type JudgeVerdict = z.infer<typeof JudgeVerdictSchema>;

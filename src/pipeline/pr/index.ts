@@ -1,8 +1,8 @@
-import { openOrReusePullRequest } from "../../github/pulls.ts";
 import { chosenApproach } from "../../db/ctas.ts";
 import { updateRun } from "../../db/runs.ts";
 import { usageTotals } from "../../db/usage.ts";
 import { PaulError } from "../../errors.ts";
+import { openOrReusePullRequest } from "../../github/pulls.ts";
 import { fetchRef, pushRef } from "../../workspace/push.ts";
 import { ensureMirror } from "../../workspace/repo.ts";
 import type { Analysis } from "../analysis/schema.ts";
@@ -25,7 +25,12 @@ export async function runPr(ctx: PhaseContext): Promise<void> {
   const local = `refs/paul/${ctx.run.id}/pr`;
   await fetchRef(mirror, repo.url, featureRef(ctx.run.id), local, auth);
   await ctx.progress(`pushing ${impl.branch}`);
-  await pushRef(mirror, local, `refs/heads/${impl.branch}`, { remoteUrl: repo.url, baseBranch: ctx.run.base_branch, auth, force: true });
+  await pushRef(mirror, local, `refs/heads/${impl.branch}`, {
+    remoteUrl: repo.url,
+    baseBranch: ctx.run.base_branch,
+    auth,
+    force: true,
+  });
 
   let result: PrResult;
   if (repo.github) {
@@ -44,7 +49,12 @@ export async function runPr(ctx: PhaseContext): Promise<void> {
         approach,
         conditions: judging.conditions.map((text) => ({
           text,
-          ...(impl.conditionsAddressed.includes(text) ? { addressedBy: "addressed by the implementation (reported by the coder, gates passed)" } : {}),
+          ...(impl.conditionsAddressed.includes(text)
+            ? {
+                addressedBy:
+                  "addressed by the implementation (reported by the coder, gates passed)",
+              }
+            : {}),
         })),
         gates: impl.gateResults,
         totalCoderAttempts: impl.totalCoderAttempts,
