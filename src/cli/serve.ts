@@ -1,0 +1,53 @@
+import { loadConfig } from "../config.ts";
+import { isPaulError, PaulError } from "../errors.ts";
+import { startWorker } from "../queue/worker.ts";
+import { EVENTS_PATH } from "../slack/app.ts";
+import { startSlackService } from "../slack/service.ts";
+import { openAppWith } from "./app.ts";
+
+/**
+ * `paul serve`: the Slack app, the notifier that keeps run threads up to date,
+ * and a worker, sharing one database pool. More workers can run elsewhere
+ * with `paul worker` against the same Postgres.
+ */
+export async function serve(
+  env: NodeJS.ProcessEnv,
+  io: { out: (s: string) => void; err: (s: string) => void },
+  o: { concurrency?: number | undefined } = {},
+): Promise<void> {
+  const cfg = loadConfig(env, "serve");
+  const log = (s: string) => io.err(`${cfg.redact(s)}\n`);
+  try {
+    const app = await openAppWith(cfg, log);
+    const worker = await startWorker(app.deps, o.concurrency ? { concurrency: o.concurrency } : {});
+    let slack: Awaited<ReturnType<typeof startSlackService>>;
+    try {
+      slack = await startSlackService({ deps: app.deps, dbUrl: app.db.url, log });
+    } catch (e) {
+      await worker.stop();
+      await app.close();
+      throw e;
+    }
+    const how = cfg.slack.appToken
+      ? "Socket Mode (no public URL needed)"
+      : `HTTP on port ${slack.port}: point the app's Request URLs at https://<your host>${EVENTS_PATH}`;
+    io.out(
+      `Paul is serving Slack as ${slack.identity.botUserId} via ${how}, with a worker (concurrency ${o.concurrency ?? cfg.workerConcurrency}).\nCtrl-C stops it after the current jobs; nothing is lost.\n`,
+    );
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", () => resolve());
+      process.once("SIGTERM", () => resolve());
+    });
+    io.out("Stopping…\n");
+    await slack.stop();
+    await worker.stop();
+    await app.close();
+  } catch (e) {
+    // main prints errors through a redactor that does not know this config's secrets.
+    if (isPaulError(e))
+      throw new PaulError(e.code, cfg.redact(e.message), {
+        ...(e.hint ? { hint: cfg.redact(e.hint) } : {}),
+      });
+    throw new PaulError("internal", cfg.redact(e instanceof Error ? e.message : String(e)));
+  }
+}

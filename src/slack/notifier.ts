@@ -1,0 +1,167 @@
+import pg from "pg";
+import { EVENTS_CHANNEL, eventsAfter } from "../db/events.ts";
+import type { Pool } from "../db/pool.ts";
+import { getRun } from "../db/runs.ts";
+import { createCoalescer } from "./coalesce.ts";
+import { runsWithUnseenEvents, setSlackCursor, slackCursor } from "./store.ts";
+import { threadRenderer } from "./thread.ts";
+import { isTransient, slackErrorCode, type WebClient } from "./web.ts";
+
+/**
+ * Follows run_events for Slack runs and keeps their threads up to date.
+ * LISTEN wakes it at once; a periodic sweep catches anything a notification
+ * missed (a restart, a dropped connection). A cursor per run in the database
+ * means a restarted `paul serve` continues where it stopped instead of
+ * reposting. One notifier per database is active (an advisory lock); others
+ * stand by and take over when it goes away.
+ */
+export interface NotifierOptions {
+  pool: Pool;
+  connectionString: string;
+  web: WebClient;
+  redact: (s: string) => string;
+  log: (s: string) => void;
+  sweepMs?: number;
+  /** Minimum time between two updates of one message. */
+  updateIntervalMs?: number;
+}
+
+export interface Notifier {
+  poke(runId: string): void;
+  isLeader(): boolean;
+  /** Resolves when every known event is shown and no update is pending (tests, shutdown). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const LOCK = "select pg_try_advisory_lock(hashtext('paul:slack-notifier')) as ok";
+const MAX_TRANSIENT_FAILURES = 5;
+
+export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
+  const { pool, log } = o;
+  const coalescer = createCoalescer(o.updateIntervalMs ?? 1000, (e) =>
+    log(`slack: a message update failed: ${describe(e)}`),
+  );
+  const thread = threadRenderer({ pool, web: o.web, redact: o.redact, coalescer });
+  const dirty = new Set<string>();
+  const failures = new Map<string, number>();
+  let client: pg.Client | undefined;
+  let leader = false;
+  let loop: Promise<void> | undefined;
+  let stopped = false;
+
+  async function connect(): Promise<void> {
+    const c = new pg.Client({ connectionString: o.connectionString });
+    c.on("notification", (m) => {
+      if (m.channel === EVENTS_CHANNEL && m.payload) poke(m.payload);
+    });
+    c.on("error", (e) => {
+      if (!stopped) log(`slack notifier: database connection lost (${e.message}); reconnecting`);
+      if (client === c) {
+        client = undefined;
+        leader = false;
+      }
+      void c.end().catch(() => {});
+    });
+    await c.connect();
+    await c.query(`listen ${EVENTS_CHANNEL}`);
+    client = c;
+  }
+
+  async function sweep(): Promise<void> {
+    if (stopped) return;
+    if (!client) await connect();
+    if (!leader && client)
+      leader = (await client.query<{ ok: boolean }>(LOCK)).rows[0]?.ok === true;
+    if (!leader) return;
+    for (const id of await runsWithUnseenEvents(pool)) poke(id);
+  }
+
+  function poke(runId: string): void {
+    if (stopped || !leader) return;
+    dirty.add(runId);
+    loop ??= (async () => {
+      while (dirty.size > 0 && !stopped) {
+        const id = dirty.values().next().value as string;
+        dirty.delete(id);
+        await processRun(id).catch((e) => log(`slack: run ${id}: ${describe(e)}`));
+      }
+    })().finally(() => {
+      loop = undefined;
+    });
+  }
+
+  async function processRun(id: string): Promise<void> {
+    let run = await getRun(pool, id);
+    if (run?.origin !== "slack" || !run.channel) return;
+    const events = await eventsAfter(pool, id, await slackCursor(pool, id));
+    if (events.length === 0) return;
+    try {
+      run = await thread.ensureRoot(run);
+    } catch (e) {
+      if (isTransient(e)) return;
+      log(
+        `slack: run ${id} can't be shown in ${run.channel} (${describe(e)}); its events are skipped`,
+      );
+      await setSlackCursor(pool, id, events.at(-1)!.id);
+      return;
+    }
+    for (const ev of events) {
+      try {
+        await thread.handle(run, ev);
+      } catch (e) {
+        const n = (failures.get(ev.id) ?? 0) + 1;
+        if (isTransient(e) && n < MAX_TRANSIENT_FAILURES) {
+          // Left for the next sweep: Slack or the network may be back by then.
+          failures.set(ev.id, n);
+          log(`slack: run ${id}: ${ev.kind} not shown yet (${describe(e)}); will retry`);
+          return;
+        }
+        log(`slack: run ${id}: ${ev.kind} could not be shown (${describe(e)})`);
+        await o.web.chat
+          .postMessage({
+            channel: run.channel!,
+            thread_ts: run.thread_ts!,
+            text: `:warning: Paul could not show a ${ev.kind.replace(/_/g, " ")} here (${slackErrorCode(e) ?? "error"}). \`paul show ${id}\` in a terminal has everything.`,
+          })
+          .catch(() => {});
+      }
+      failures.delete(ev.id);
+      await setSlackCursor(pool, id, ev.id);
+    }
+  }
+
+  const timer = setInterval(
+    () => void sweep().catch((e) => log(`slack notifier: ${describe(e)}`)),
+    o.sweepMs ?? 5000,
+  );
+  await sweep();
+
+  return {
+    poke,
+    isLeader: () => leader,
+    async idle() {
+      for (;;) {
+        await sweep();
+        if (!leader) return;
+        if (loop) await loop;
+        await coalescer.idle();
+        if (!loop && dirty.size === 0 && (await runsWithUnseenEvents(pool, 1)).length === 0) return;
+      }
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await loop?.catch(() => {});
+      await coalescer.idle().catch(() => {});
+      coalescer.stop();
+      await client?.end().catch(() => {});
+      client = undefined;
+      leader = false;
+    },
+  };
+}
+
+function describe(e: unknown): string {
+  return slackErrorCode(e) ?? (e instanceof Error ? e.message : String(e));
+}

@@ -1,0 +1,183 @@
+import { type CtaRow, getCta } from "../db/ctas.ts";
+import { eventsAfter, type RunEventMap, type RunEventRow } from "../db/events.ts";
+import { getPhaseResult } from "../db/phases.ts";
+import type { Pool } from "../db/pool.ts";
+import { getRun, type RunRow, updateRun } from "../db/runs.ts";
+import { usageTotals } from "../db/usage.ts";
+import type { Approaches } from "../pipeline/approaches/schema.ts";
+import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
+import type { SlackMessage } from "./blocks.ts";
+import { foldEvents } from "./checklist.ts";
+import type { Coalescer } from "./coalesce.ts";
+import { ctaMessages, decidedMessage } from "./cta-blocks.ts";
+import { finalMessage, runSummary } from "./final.ts";
+import { phaseOutputMessages } from "./outputs.ts";
+import { rootMessage } from "./root.ts";
+import { messageRef, openCtaMessages, setMessageRef } from "./store.ts";
+import { esc } from "./text.ts";
+import type { WebClient } from "./web.ts";
+
+/**
+ * What each run event looks like in the run's thread. The root message is
+ * redrawn (coalesced) from all the run's events; outputs, questions and the
+ * final message are replies, posted once each.
+ */
+export interface ThreadDeps {
+  pool: Pool;
+  web: WebClient;
+  redact: (s: string) => string;
+  coalescer: Coalescer;
+}
+
+export interface ThreadRenderer {
+  /** Post the root message of a run that has none yet. */
+  ensureRoot(run: RunRow): Promise<RunRow>;
+  handle(run: RunRow, ev: RunEventRow): Promise<void>;
+  scheduleRoot(runId: string): void;
+}
+
+export async function renderRoot(
+  pool: Pool,
+  run: RunRow,
+  redact: (s: string) => string,
+): Promise<SlackMessage> {
+  const events = await eventsAfter(pool, run.id, "0");
+  const usage = await usageTotals(pool, run.id);
+  return rootMessage(run, foldEvents(events), usage.costUsd, redact);
+}
+
+export function threadRenderer(d: ThreadDeps): ThreadRenderer {
+  const { pool, web, redact } = d;
+  const lastRoot = new Map<string, string>();
+
+  const reply = async (run: RunRow, m: SlackMessage) =>
+    web.chat.postMessage({
+      channel: run.channel!,
+      thread_ts: run.thread_ts!,
+      text: m.text,
+      ...(m.blocks.length ? { blocks: m.blocks } : {}),
+      unfurl_links: false,
+    });
+  const note = (run: RunRow, text: string) =>
+    reply(run, { text: redact(text).slice(0, 3000), blocks: [] });
+
+  async function updateRoot(runId: string): Promise<void> {
+    const run = await getRun(pool, runId);
+    if (!run?.channel || !run.thread_ts) return;
+    const msg = await renderRoot(pool, run, redact);
+    const json = JSON.stringify(msg);
+    if (lastRoot.get(runId) === json) return;
+    await web.chat.update({
+      channel: run.channel,
+      ts: run.thread_ts,
+      text: msg.text,
+      blocks: msg.blocks,
+    });
+    lastRoot.set(runId, json);
+  }
+
+  const scheduleRoot = (runId: string) => d.coalescer.schedule(runId, () => updateRoot(runId));
+
+  /** The approaches a choice offered: its own revision, so a regenerated set can't relabel an old question. */
+  async function approachesOf(cta: CtaRow): Promise<Approaches | undefined> {
+    if (cta.kind !== "choice") return undefined;
+    const revision = cta.phase === "approaches" ? cta.revision : undefined;
+    return (await getPhaseResult(pool, cta.run_id, "approaches", revision))?.output as
+      | Approaches
+      | undefined;
+  }
+
+  async function postCta(run: RunRow, ctaId: string): Promise<void> {
+    const cta = await getCta(pool, ctaId);
+    if (!cta || messageRef(cta)) return;
+    const approaches = await approachesOf(cta);
+    if (cta.status !== "pending") {
+      // Decided (from a terminal) before its message went out: show the outcome only.
+      const r = await reply(run, decidedMessage(cta, approaches, redact));
+      await setMessageRef(pool, cta.id, { channel: run.channel!, ts: r.ts!, closed: true });
+      return;
+    }
+    const { preface, question } = ctaMessages(cta, run, approaches, redact);
+    for (const m of preface) await reply(run, m);
+    const r = await reply(run, question);
+    await setMessageRef(pool, cta.id, { channel: run.channel!, ts: r.ts! });
+  }
+
+  /** Replace a question's buttons with who decided what, or with "closed". */
+  async function closeCta(ctaId: string): Promise<void> {
+    const cta = await getCta(pool, ctaId);
+    const ref = cta && messageRef(cta);
+    if (!cta || !ref || ref.closed || cta.status === "pending") return;
+    const approaches = await approachesOf(cta);
+    const m = decidedMessage(cta, approaches, redact);
+    await web.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks });
+    await setMessageRef(pool, cta.id, { ...ref, closed: true });
+  }
+
+  return {
+    scheduleRoot,
+
+    async ensureRoot(run) {
+      if (run.thread_ts || !run.channel) return run;
+      const msg = await renderRoot(pool, run, redact);
+      const r = await web.chat.postMessage({
+        channel: run.channel,
+        text: msg.text,
+        blocks: msg.blocks,
+      });
+      return (await updateRun(pool, run.id, { thread_ts: r.ts! })) ?? run;
+    },
+
+    async handle(run, ev) {
+      switch (ev.kind) {
+        case "phase_started": {
+          const { phase, revision } = ev.data as RunEventMap["phase_started"];
+          if (revision > 0 && (phase === "analysis" || phase === "approaches")) {
+            await note(
+              run,
+              `:arrows_counterclockwise: Running ${isPhase(phase) ? PHASE_TITLES[phase] : phase} again (revision ${revision + 1}).`,
+            );
+          }
+          break;
+        }
+        case "phase_output": {
+          const { phase, revision } = ev.data as RunEventMap["phase_output"];
+          const result = await getPhaseResult(pool, run.id, phase, revision);
+          if (result)
+            for (const m of phaseOutputMessages(phase, revision, result.output, redact))
+              await reply(run, m);
+          break;
+        }
+        case "warning":
+          await note(run, `:warning: ${esc((ev.data as RunEventMap["warning"]).message)}`);
+          break;
+        case "retrying": {
+          const r = ev.data as RunEventMap["retrying"];
+          await note(
+            run,
+            `:repeat: ${esc(r.phase)} hit a temporary problem and will be retried (attempt ${r.attempt}): ${esc(r.message)}`,
+          );
+          break;
+        }
+        case "cta_created":
+          await postCta(run, (ev.data as RunEventMap["cta_created"]).ctaId);
+          break;
+        case "cta_resolved":
+          await closeCta((ev.data as RunEventMap["cta_resolved"]).ctaId);
+          break;
+        case "run_finished": {
+          for (const cta of await openCtaMessages(pool, run.id)) await closeCta(cta.id);
+          const fresh = (await getRun(pool, run.id)) ?? run;
+          const f = ev.data as RunEventMap["run_finished"];
+          await reply(fresh, finalMessage(fresh, f, await runSummary(pool, fresh), redact));
+          scheduleRoot(run.id);
+          await d.coalescer.flush(run.id);
+          lastRoot.delete(run.id);
+          d.coalescer.forget(run.id);
+          return;
+        }
+      }
+      scheduleRoot(run.id);
+    },
+  };
+}
