@@ -1,14 +1,14 @@
 import { getCta, pendingCta } from "../db/ctas.ts";
 import { eventsAfter, type RunEventRow } from "../db/events.ts";
 import { getPhaseResult } from "../db/phases.ts";
-import { FINISHED, requireRun, type RunRow } from "../db/runs.ts";
+import { FINISHED, type RunRow, requireRun } from "../db/runs.ts";
 import { usageTotals } from "../db/usage.ts";
 import { isPaulError } from "../errors.ts";
 import { resolveCta } from "../pipeline/cta.ts";
 import type { Deps } from "../pipeline/deps.ts";
-import { PHASE_TITLES, isPhase } from "../pipeline/phases.ts";
+import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
 import type { Answerer } from "./ask.ts";
-import { renderPhaseOutput } from "./render.ts";
+import { renderPhaseOutput, renderTasksEvent } from "./render.ts";
 
 export interface FollowIO {
   out: (s: string) => void;
@@ -23,11 +23,19 @@ export type FollowEnd = { run: RunRow; left: boolean };
  * finishes or a question is left for later. The worker may be in this process
  * or on another machine: everything comes from the database.
  */
-export async function follow(deps: Deps, runId: string, io: FollowIO, fromStart: boolean): Promise<FollowEnd> {
+export async function follow(
+  deps: Deps,
+  runId: string,
+  io: FollowIO,
+  fromStart: boolean,
+): Promise<FollowEnd> {
   const { pool, cfg } = deps;
   let last = "0";
   if (!fromStart) {
-    const r = await pool.query<{ id: string }>("select coalesce(max(id), 0)::text as id from run_events where run_id = $1", [runId]);
+    const r = await pool.query<{ id: string }>(
+      "select coalesce(max(id), 0)::text as id from run_events where run_id = $1",
+      [runId],
+    );
     last = r.rows[0]?.id ?? "0";
     const open = await pendingCta(pool, runId);
     if (open) {
@@ -54,28 +62,34 @@ export async function follow(deps: Deps, runId: string, io: FollowIO, fromStart:
 
   async function handleCta(ctaId: string): Promise<boolean> {
     const cta = await getCta(pool, ctaId);
-    if (!cta || cta.status !== "pending") return false;
+    if (cta?.status !== "pending") return false;
     const showPhase = cta.kind === "choice" ? "approaches" : cta.phase;
     const result = await getPhaseResult(pool, runId, showPhase);
     if (result) {
-      io.out(`\n── ${isPhase(showPhase) ? PHASE_TITLES[showPhase] : showPhase} ──\n${cfg.redact(renderPhaseOutput(showPhase, result.output))}\n\n`);
+      io.out(
+        `\n── ${isPhase(showPhase) ? PHASE_TITLES[showPhase] : showPhase} ──\n${cfg.redact(renderPhaseOutput(showPhase, result.output))}\n\n`,
+      );
     }
     const decision = await io.answer(cta);
     if (decision === "leave") {
-      io.out(`\nThe run is waiting for a decision: "${cta.prompt}"\nContinue with: paul resume ${runId}\n`);
+      io.out(
+        `\nThe run is waiting for a decision: "${cta.prompt}"\nContinue with: paul resume ${runId}\n`,
+      );
       return true;
     }
     try {
       const r = await resolveCta(pool, cta.id, decision, io.who);
       io.out(`  ✓ ${r.summary}\n`);
     } catch (e) {
-      if (isPaulError(e) && (e.code === "cta_stale" || e.code === "bad_input")) io.out(`  ${e.message}\n`);
+      if (isPaulError(e) && (e.code === "cta_stale" || e.code === "bad_input"))
+        io.out(`  ${e.message}\n`);
       else throw e;
     }
     return false;
   }
 
   async function describe(ev: RunEventRow): Promise<string> {
+    if (ev.kind === "tasks") return renderTasksEvent((ev as RunEventRow<"tasks">).data);
     const d = ev.data as unknown as Record<string, string | number>;
     switch (ev.kind) {
       case "run_created":

@@ -1,6 +1,10 @@
+import type { TaskBoardEntry, TasksEvent } from "../db/events.ts";
 import type { Analysis } from "../pipeline/analysis/schema.ts";
 import type { Approaches } from "../pipeline/approaches/schema.ts";
-import type { ImplementationResult } from "../pipeline/implementation/schema.ts";
+import type {
+  ImplementationOutput,
+  ImplementationResult,
+} from "../pipeline/implementation/schema.ts";
 import type { Judging } from "../pipeline/judging/schema.ts";
 import type { PrResult } from "../pipeline/pr/schema.ts";
 
@@ -33,7 +37,11 @@ export function renderApproaches(o: Approaches): string {
 }
 
 export function renderJudging(j: Judging): string {
-  const mark = { pass: "PASS", pass_with_conditions: "PASS with conditions", fail: "FAIL" } as const;
+  const mark = {
+    pass: "PASS",
+    pass_with_conditions: "PASS with conditions",
+    fail: "FAIL",
+  } as const;
   return [
     `Verdict on "${j.approachName}": ${mark[j.verdict]}`,
     ...j.judges.map(
@@ -44,14 +52,73 @@ export function renderJudging(j: Judging): string {
   ].join("\n");
 }
 
-export function renderImplementation(r: ImplementationResult | { failed: true; reason: string; totalCoderAttempts: number }): string {
-  if ("failed" in r) return `Implementation did not pass: ${r.reason} (${r.totalCoderAttempts} coder attempts).`;
+export function renderImplementation(
+  r:
+    | ImplementationResult
+    | Partial<ImplementationOutput>
+    | { failed: true; reason: string; totalCoderAttempts: number },
+): string {
+  if ("failed" in r)
+    return `Implementation did not pass: ${r.reason} (${r.totalCoderAttempts} coder attempts).`;
+  const c = r as ImplementationResult & Partial<ImplementationOutput>;
   return [
-    `Branch ${r.branch}, ${r.totalCoderAttempts} coder attempt(s).`,
-    `Gates:\n${list(r.gateResults.map((g) => `${g.gate}: ${g.status}`))}`,
-    `Files changed:\n${list(r.filesChanged.map((f) => `${f.changeType} ${f.path}`))}`,
-    `Conditions addressed:\n${list(r.conditionsAddressed)}`,
+    `Branch ${c.branch}, ${c.totalCoderAttempts} coder attempt(s).`,
+    ...(c.tasks ? [`${c.waves}\n${renderTaskReports(c.tasks)}`] : []),
+    `Gates:\n${list(c.gateResults.map((g) => `${g.gate}: ${g.status}`))}`,
+    `Files changed:\n${list(c.filesChanged.map((f) => `${f.changeType} ${f.path}`))}`,
+    `Conditions addressed:\n${list(c.conditionsAddressed)}`,
+    ...(c.skipped && c.skipped.length > 0
+      ? [
+          `Left out:\n${list(c.skipped.map((t) => `${t.key} ${t.status}${t.reason ? ` (${t.reason})` : ""}`))}`,
+        ]
+      : []),
   ].join("\n");
+}
+
+/** Each task of the result with how each of its attempts ended. */
+export function renderTaskReports(tasks: ImplementationOutput["tasks"]): string {
+  return tasks
+    .map((t) => {
+      const attempts = t.attempts.map((a) => `    attempt ${a.no} (${a.model}): ${a.outcome}`);
+      return [`  Wave ${t.wave} ${t.key} [${t.size}] ${t.title}: ${t.status}`, ...attempts].join(
+        "\n",
+      );
+    })
+    .join("\n");
+}
+
+const STATUS_WORDS: Record<TaskBoardEntry["status"], string> = {
+  pending: "pending",
+  in_progress: "in progress",
+  validating: "validating",
+  merged: "merged",
+  abandoned: "abandoned",
+  conflict: "conflict",
+  failed: "paused",
+  skipped: "skipped",
+  blocked: "blocked",
+};
+
+export function taskStatusText(t: TaskBoardEntry): string {
+  const word =
+    t.status === "validating" && t.note === "review" ? "in review" : STATUS_WORDS[t.status];
+  return t.attempt !== null ? `${word} (attempt ${t.attempt}/${t.maxAttempts})` : word;
+}
+
+/** The wave table: the plan with its tasks when it is made, one line per wave as statuses change. */
+export function renderTasksEvent(e: TasksEvent): string {
+  if (e.change === "plan") {
+    const tasks = e.waves.flatMap((w) => w.tasks);
+    const lines = tasks.map(
+      (t) =>
+        `  ${t.key} [${t.size}] ${t.title}${t.dependsOn.length > 0 ? ` (after ${t.dependsOn.join(", ")})` : ""}`,
+    );
+    return `  Plan: ${e.line}\n${lines.join("\n")}\n`;
+  }
+  const rows = e.waves.map(
+    (w) => `  │ Wave ${w.wave}: ${w.tasks.map((t) => `${t.key} ${taskStatusText(t)}`).join(" · ")}`,
+  );
+  return `${rows.join("\n")}\n`;
 }
 
 export function renderPr(r: PrResult): string {

@@ -1,5 +1,36 @@
 import type { Queryable } from "./pool.ts";
 
+/** A task as the wave table shows it; `queued` is shown as pending. */
+export interface TaskBoardEntry {
+  key: string;
+  title: string;
+  size: string;
+  dependsOn: string[];
+  status:
+    | "pending"
+    | "in_progress"
+    | "validating"
+    | "merged"
+    | "abandoned"
+    | "conflict"
+    | "failed"
+    | "skipped"
+    | "blocked";
+  /** While in progress or validating: this generation's attempt number and its limit. */
+  attempt: number | null;
+  maxAttempts: number | null;
+  /** Why it is abandoned, blocked, skipped, in conflict or failed; "review" while reviewed. */
+  note: string | null;
+}
+
+/** The implementation's wave table, sent when the plan is made and on every task status change. */
+export interface TasksEvent {
+  change: "plan" | "status";
+  /** One line: "Wave 1: T1, T2 (parallel) → Wave 2: T3". */
+  line: string;
+  waves: { wave: number; tasks: TaskBoardEntry[] }[];
+}
+
 /** Everything a run tells the people watching it; the terminal and Slack render these. */
 export interface RunEventMap {
   run_created: { feature: string; repo: string; base: string };
@@ -11,6 +42,7 @@ export interface RunEventMap {
   cta_resolved: { ctaId: string; action: string; by: string };
   retrying: { phase: string; message: string; attempt: number };
   run_finished: { status: string; message: string };
+  tasks: TasksEvent;
 }
 export type RunEventKind = keyof RunEventMap;
 
@@ -37,8 +69,15 @@ export async function insertEvent<K extends RunEventKind>(
   );
 }
 
-export async function eventsAfter(db: Queryable, runId: string, afterId: string): Promise<RunEventRow[]> {
+export async function eventsAfter(
+  db: Queryable,
+  runId: string,
+  afterId: string,
+): Promise<RunEventRow[]> {
   return (
-    await db.query<RunEventRow>("select * from run_events where run_id = $1 and id > $2 order by id", [runId, afterId])
+    await db.query<RunEventRow>(
+      "select * from run_events where run_id = $1 and id > $2 order by id",
+      [runId, afterId],
+    )
   ).rows;
 }

@@ -47,10 +47,16 @@ export function demoModel(req: MessagesRequest): ScriptedTurn {
   const role = roleOf(req) ?? "";
   const t = turnIndex(req);
   if (role === "analysis") {
-    if (t === 0) return turn(text("Let me look at the library."), toolUse("list_files", { path: "." }), toolUse("view_file", { path: "src/greet.js" }));
+    if (t === 0)
+      return turn(
+        text("Let me look at the library."),
+        toolUse("list_files", { path: "." }),
+        toolUse("view_file", { path: "src/greet.js" }),
+      );
     return turn(
       submit({
-        summary: "greetings is a tiny ES-module library with one function, greet(name), tested with node:test and linted by scripts/lint.js. A farewell(name) function fits next to it as src/farewell.js.",
+        summary:
+          "greetings is a tiny ES-module library with one function, greet(name), tested with node:test and linted by scripts/lint.js. A farewell(name) function fits next to it as src/farewell.js.",
         relevantFiles: [
           { path: "src/greet.js", why: "the existing function whose style farewell should follow" },
           { path: "test/greet.test.js", why: "how tests are written (node:test, assert/strict)" },
@@ -68,7 +74,8 @@ export function demoModel(req: MessagesRequest): ScriptedTurn {
         approaches: [
           {
             name: "Separate module",
-            summary: "Add src/farewell.js exporting farewell(name), mirroring greet, with its own test file.",
+            summary:
+              "Add src/farewell.js exporting farewell(name), mirroring greet, with its own test file.",
             steps: ["Create src/farewell.js", "Create test/farewell.test.js"],
             files: ["src/farewell.js", "test/farewell.test.js"],
             risks: ["None beyond the message format"],
@@ -76,7 +83,8 @@ export function demoModel(req: MessagesRequest): ScriptedTurn {
           },
           {
             name: "Extend greet.js",
-            summary: "Add farewell next to greet in src/greet.js and extend the existing test file.",
+            summary:
+              "Add farewell next to greet in src/greet.js and extend the existing test file.",
             steps: ["Add farewell to src/greet.js", "Add a test to test/greet.test.js"],
             files: ["src/greet.js", "test/greet.test.js"],
             risks: ["greet.js grows beyond a single responsibility"],
@@ -98,6 +106,25 @@ export function demoModel(req: MessagesRequest): ScriptedTurn {
       }),
     );
   }
+  if (role === "planner") {
+    return turn(
+      text("A small feature: one task."),
+      submit({
+        tasks: [
+          {
+            id: "T1",
+            title: "Add farewell(name) in its own module, with a test",
+            description:
+              "Create src/farewell.js exporting farewell(name), in greet's style, and test/farewell.test.js checking the exact text with node:test.",
+            files: ["src/farewell.js", "test/farewell.test.js"],
+            size: "XS",
+            dependsOn: [],
+            conditions: Object.values(CONDITIONS),
+          },
+        ],
+      }),
+    );
+  }
   if (role === "coder") return coder(req, t);
   return turn(text(`The recorded model has no answer for role "${role}".`));
 }
@@ -115,19 +142,36 @@ function coder(req: MessagesRequest, t: number): ScriptedTurn {
         edit("notes-attempt-1.txt", "scratch notes of the first attempt\n"),
       );
     }
-    return turn(submit({ summary: "Added farewell(name) in src/farewell.js with a test.", conditionsAddressed: Object.values(CONDITIONS) }));
+    return turn(
+      submit({
+        summary: "Added farewell(name) in src/farewell.js with a test.",
+        conditionsAddressed: Object.values(CONDITIONS),
+      }),
+    );
   }
   if (t === 0) {
-    return turn(text("Starting again from a clean checkout; checking what is there."), toolUse("bash", { command: "ls; test -e notes-attempt-1.txt && echo LEFTOVER || echo CLEAN" }));
+    return turn(
+      text("Starting again from a clean checkout; checking what is there."),
+      toolUse("bash", {
+        command: "ls; test -e notes-attempt-1.txt && echo LEFTOVER || echo CLEAN",
+      }),
+    );
   }
   if (t === 1) {
     const seen = lastToolResults(req)[0]?.content ?? "";
-    return turn(text(`Checkout is ${seen.includes("CLEAN") ? "clean" : "NOT clean"}. The test expects "Goodbye, Ada!"; fixing the punctuation.`), edit("src/farewell.js", FAREWELL_RIGHT), edit("test/farewell.test.js", FAREWELL_TEST));
+    return turn(
+      text(
+        `Checkout is ${seen.includes("CLEAN") ? "clean" : "NOT clean"}. The test expects "Goodbye, Ada!"; fixing the punctuation.`,
+      ),
+      edit("src/farewell.js", FAREWELL_RIGHT),
+      edit("test/farewell.test.js", FAREWELL_TEST),
+    );
   }
   if (t === 2) return turn(toolUse("bash", { command: "npm test 2>&1 | tail -5" }));
   return turn(
     submit({
-      summary: "Added farewell(name) in src/farewell.js (\"Goodbye, <name>!\", matching greet's style) with a node:test test.",
+      summary:
+        'Added farewell(name) in src/farewell.js ("Goodbye, <name>!", matching greet\'s style) with a node:test test.',
       conditionsAddressed: Object.values(CONDITIONS),
     }),
   );

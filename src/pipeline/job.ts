@@ -37,21 +37,38 @@ export async function runPhaseJob(
   let run = found;
   await updateRun(deps.pool, run.id, { status: "running", phase });
   await insertEvent(deps.pool, run.id, "phase_started", { phase, revision: payload.revision });
-  const signal = helpers.abortSignal ?? new AbortController().signal;
-  try {
+  await guardJob(deps, run.id, phase, helpers, async (signal) => {
     run = await settleBase(deps, run);
     await HANDLERS[phase](phaseContext(deps, run, phase, payload.revision, signal));
+  });
+}
+
+/**
+ * The catch boundary itself, shared with the jobs that continue a phase
+ * (implementation tasks): retryable errors go back to the queue while
+ * attempts remain; everything else ends the run with a message for the user.
+ */
+export async function guardJob(
+  deps: Deps,
+  runId: string,
+  phase: string,
+  helpers: Pick<JobHelpers, "job" | "abortSignal">,
+  body: (signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const signal = helpers.abortSignal ?? new AbortController().signal;
+  try {
+    await body(signal);
   } catch (e) {
     const err = toPaulError(e);
     const attemptsLeft = helpers.job.attempts < helpers.job.max_attempts;
     if (err.retryable && attemptsLeft) {
-      await insertEvent(deps.pool, run.id, "retrying", {
+      await insertEvent(deps.pool, runId, "retrying", {
         phase,
         message: deps.cfg.redact(err.message),
         attempt: helpers.job.attempts,
       });
       throw err;
     }
-    await failRun(deps.pool, run.id, err, phase, deps.cfg.redact);
+    await failRun(deps.pool, runId, err, phase, deps.cfg.redact);
   }
 }

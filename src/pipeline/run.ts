@@ -75,20 +75,30 @@ export async function completePhase(
   output: unknown,
   next: Ask | { finish: "done"; message: string },
 ): Promise<void> {
-  await withTransaction(pool, async (tx) => {
-    const current = await requireRun(tx, run.id);
-    if (FINISHED.includes(current.status)) return;
-    await savePhaseResult(tx, run.id, phase, revision, output);
-    await insertEvent(tx, run.id, "phase_output", { phase, revision });
-    if ("finish" in next) {
-      await updateRun(tx, run.id, { status: "done" });
-      await insertEvent(tx, run.id, "run_finished", { status: "done", message: next.message });
-      return;
-    }
-    const cta = await insertCta(tx, { runId: run.id, phase, revision, ...next });
-    await updateRun(tx, run.id, { status: next.kind === "pause" ? "paused" : "waiting" });
-    await insertEvent(tx, run.id, "cta_created", { ctaId: cta.id, kind: cta.kind, prompt: cta.prompt });
-  });
+  await withTransaction(pool, (tx) => completePhaseTx(tx, run, phase, revision, output, next));
+}
+
+/** completePhase inside the caller's transaction (the implementation finishes under its run lock). */
+export async function completePhaseTx(
+  tx: Queryable,
+  run: Pick<RunRow, "id">,
+  phase: Phase,
+  revision: number,
+  output: unknown,
+  next: Ask | { finish: "done"; message: string },
+): Promise<void> {
+  const current = await requireRun(tx, run.id);
+  if (FINISHED.includes(current.status)) return;
+  await savePhaseResult(tx, run.id, phase, revision, output);
+  await insertEvent(tx, run.id, "phase_output", { phase, revision });
+  if ("finish" in next) {
+    await updateRun(tx, run.id, { status: "done" });
+    await insertEvent(tx, run.id, "run_finished", { status: "done", message: next.message });
+    return;
+  }
+  const cta = await insertCta(tx, { runId: run.id, phase, revision, ...next });
+  await updateRun(tx, run.id, { status: next.kind === "pause" ? "paused" : "waiting" });
+  await insertEvent(tx, run.id, "cta_created", { ctaId: cta.id, kind: cta.kind, prompt: cta.prompt });
 }
 
 /**

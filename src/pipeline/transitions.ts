@@ -8,37 +8,65 @@ import type { Phase } from "./phases.ts";
 export type Step =
   | { kind: "enqueue"; phase: Phase; memory?: string; memoryKind?: "feedback" | "decision" }
   | { kind: "ask_choice_again" }
-  | { kind: "cancel" };
+  | { kind: "cancel" }
+  /** A paused implementation task (or wave): retry it, or skip it and what depends on it. */
+  | { kind: "task"; action: "retry" | "skip" };
 
 export function stepFor(phase: Phase, kind: CtaKind, d: Decision, who: string): Step {
   if (d.action === "cancel") return { kind: "cancel" };
   switch (kind) {
     case "approval":
       if (d.action === "approve") {
-        const next: Phase = phase === "analysis" ? "approaches" : phase === "judging" ? "implementation" : "pr";
-        return { kind: "enqueue", phase: next, memory: `${who} approved the ${phase} result.`, memoryKind: "decision" };
+        const next: Phase =
+          phase === "analysis" ? "approaches" : phase === "judging" ? "implementation" : "pr";
+        return {
+          kind: "enqueue",
+          phase: next,
+          memory: `${who} approved the ${phase} result.`,
+          memoryKind: "decision",
+        };
       }
-      if (d.action === "revise") return { kind: "enqueue", phase, memory: d.feedback, memoryKind: "feedback" };
+      if (d.action === "revise")
+        return { kind: "enqueue", phase, memory: d.feedback, memoryKind: "feedback" };
       if (d.action === "choose_another") return { kind: "ask_choice_again" };
       break;
     case "choice":
       if (d.action === "choose")
-        return { kind: "enqueue", phase: "judging", memory: `${who} chose approach ${d.approach + 1}.`, memoryKind: "decision" };
+        return {
+          kind: "enqueue",
+          phase: "judging",
+          memory: `${who} chose approach ${d.approach + 1}.`,
+          memoryKind: "decision",
+        };
       if (d.action === "regenerate")
-        return { kind: "enqueue", phase: "approaches", memory: d.feedback || `${who} asked for different approaches.`, memoryKind: "feedback" };
+        return {
+          kind: "enqueue",
+          phase: "approaches",
+          memory: d.feedback || `${who} asked for different approaches.`,
+          memoryKind: "feedback",
+        };
       break;
     case "judging_failed":
       if (d.action === "choose_another") return { kind: "ask_choice_again" };
       if (d.action === "override")
-        return { kind: "enqueue", phase: "implementation", memory: `${who} overrode the failed review.`, memoryKind: "decision" };
+        return {
+          kind: "enqueue",
+          phase: "implementation",
+          memory: `${who} overrode the failed review.`,
+          memoryKind: "decision",
+        };
       break;
     case "create_pr":
-      if (d.action === "approve") return { kind: "enqueue", phase: "pr", memory: `${who} asked for the PR.`, memoryKind: "decision" };
+      if (d.action === "approve")
+        return {
+          kind: "enqueue",
+          phase: "pr",
+          memory: `${who} asked for the PR.`,
+          memoryKind: "decision",
+        };
       break;
     case "pause":
-      if (d.action === "retry")
-        return { kind: "enqueue", phase: "implementation", memory: `${who} asked to retry the implementation.`, memoryKind: "decision" };
-      if (d.action === "skip") return { kind: "cancel" };
+      if (d.action === "retry" || d.action === "skip") return { kind: "task", action: d.action };
       break;
   }
   throw new Error(`decision ${d.action} is not an option of a ${kind} CTA`);
@@ -59,15 +87,25 @@ export const OPTIONS: Record<Exclude<CtaKind, "choice">, CtaOption[]> = {
     { action: "approve", label: "Create PR" },
     { action: "cancel", label: "Cancel" },
   ],
-  pause: [
-    { action: "retry", label: "Retry" },
-    { action: "cancel", label: "Cancel run" },
-  ],
+  pause: pauseOptions("task"),
 };
+
+/** The options of an implementation pause about `subject` ("T2", "wave 1"). */
+export function pauseOptions(subject: string): CtaOption[] {
+  return [
+    { action: "retry", label: `Retry ${subject}` },
+    { action: "skip", label: `Skip ${subject}` },
+    { action: "cancel", label: "Cancel run" },
+  ];
+}
 
 export function choiceOptions(names: string[]): CtaOption[] {
   return [
-    ...names.map((n, i) => ({ action: "choose" as const, label: `${i + 1}. ${n}`.slice(0, 75), approach: i })),
+    ...names.map((n, i) => ({
+      action: "choose" as const,
+      label: `${i + 1}. ${n}`.slice(0, 75),
+      approach: i,
+    })),
     { action: "regenerate", label: "Regenerate" },
     { action: "cancel", label: "Cancel" },
   ];

@@ -1,7 +1,10 @@
+import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
-import { run, type Runner, type TaskList } from "graphile-worker";
+import { type Runner, run, type TaskList, type WorkerEvents } from "graphile-worker";
 import analysis from "../../tasks/analysis.ts";
 import approaches from "../../tasks/approaches.ts";
+import implFinish from "../../tasks/impl-finish.ts";
+import implTask from "../../tasks/impl-task.ts";
 import implementation from "../../tasks/implementation.ts";
 import judging from "../../tasks/judging.ts";
 import pr from "../../tasks/pr.ts";
@@ -10,19 +13,38 @@ import type { Pool } from "../db/pool.ts";
 import type { Deps } from "../pipeline/deps.ts";
 import type { JobName } from "./catalog.ts";
 
-const TASKS: Record<JobName, (deps: Deps) => TaskList[string]> = { analysis, approaches, judging, implementation, pr };
+const TASKS: Record<JobName, (deps: Deps) => TaskList[string]> = {
+  analysis,
+  approaches,
+  judging,
+  implementation,
+  pr,
+  impl_task: implTask,
+  impl_finish: implFinish,
+};
 
 export interface WorkerHandle {
   runner: Runner;
   stop(): Promise<void>;
 }
 
-export async function startWorker(deps: Deps, opts: { concurrency?: number } = {}): Promise<WorkerHandle> {
+export async function startWorker(
+  deps: Deps,
+  opts: { concurrency?: number } = {},
+): Promise<WorkerHandle> {
   const taskList: TaskList = {};
   for (const [name, make] of Object.entries(TASKS)) taskList[name] = make(deps);
   await unlockDeadWorkers(deps.pool, deps.cfg.workerStaleSeconds);
   const ids = new Set<string>();
+  // Jobs are locked by the pool's id. Listen before run() creates the pool: a
+  // pool we never heartbeat for would look dead and lose its own jobs.
+  const events: WorkerEvents = new EventEmitter();
+  events.on("pool:create", ({ workerPool }) => {
+    ids.add(workerPool.id);
+    void beat(deps.pool, [workerPool.id]).catch(() => {});
+  });
   const runner = await run({
+    events,
     pgPool: deps.pool,
     taskList,
     concurrency: opts.concurrency ?? deps.cfg.workerConcurrency,
@@ -30,13 +52,14 @@ export async function startWorker(deps: Deps, opts: { concurrency?: number } = {
     pollInterval: 1000,
     logger: quietLogger,
   });
-  runner.events.on("worker:create", ({ worker }) => {
-    ids.add(worker.workerId);
-    void beat(deps.pool, [worker.workerId]);
-  });
-  const timer = setInterval(() => {
-    void beat(deps.pool, [...ids]).then(() => unlockDeadWorkers(deps.pool, deps.cfg.workerStaleSeconds)).catch(() => {});
-  }, Math.min(5000, (deps.cfg.workerStaleSeconds * 1000) / 3));
+  const timer = setInterval(
+    () => {
+      void beat(deps.pool, [...ids])
+        .then(() => unlockDeadWorkers(deps.pool, deps.cfg.workerStaleSeconds))
+        .catch(() => {});
+    },
+    Math.min(5000, (deps.cfg.workerStaleSeconds * 1000) / 3),
+  );
   return {
     runner,
     async stop() {

@@ -1,3 +1,6 @@
+import type { AttemptRow } from "../../db/tasks.ts";
+import type { PreviousAttempt } from "./prompt.ts";
+
 /**
  * Turn a failure into explicit "do NOT repeat" lines for the next coder. The
  * lines name what went wrong concretely (the gate, the first errors) so a fresh
@@ -5,10 +8,21 @@
  */
 const ERROR_LINE = /(error|fail|✖|not ok|assert|expected|cannot find|undefined|exception|TS\d{4})/i;
 
-export function doNotRepeat(f: { kind: string; gate?: string; output: string; filesTouched: string[] }): string[] {
+export function doNotRepeat(f: {
+  kind: string;
+  gate?: string;
+  output: string;
+  filesTouched: string[];
+}): string[] {
   const out: string[] = [];
   if (f.kind === "no_changes") out.push("finishing without changing any file");
-  if (f.kind === "agent_error") out.push(`ending the attempt with an error (${firstLine(f.output)})`);
+  if (f.kind === "agent_error")
+    out.push(`ending the attempt with an error (${firstLine(f.output)})`);
+  if (f.kind === "merge_conflict") {
+    out.push(
+      `rewriting ${f.filesTouched.slice(0, 5).join(", ") || "the conflicting files"} from their old versions: build on the versions now on the feature branch`,
+    );
+  }
   if (f.gate) {
     out.push(`leaving the ${f.gate} gate failing`);
     const errors = f.output
@@ -19,11 +33,35 @@ export function doNotRepeat(f: { kind: string; gate?: string; output: string; fi
     for (const e of errors) out.push(`the change that produced: ${e.slice(0, 200)}`);
   }
   if (f.filesTouched.length > 0 && f.gate) {
-    out.push(`the same edits to ${f.filesTouched.slice(0, 5).join(", ")} without fixing the cause above`);
+    out.push(
+      `the same edits to ${f.filesTouched.slice(0, 5).join(", ")} without fixing the cause above`,
+    );
   }
   return out;
 }
 
 function firstLine(s: string): string {
   return (s.split("\n").find((l) => l.trim()) ?? "").slice(0, 200);
+}
+
+/** What the next coder is told about the attempt before it. */
+export function retryContext(a: AttemptRow): PreviousAttempt | undefined {
+  const base = { attemptNo: a.attempt_no, filesTouched: a.files_touched, summary: a.summary ?? "" };
+  if (a.review && !a.review.approved && !a.failure) {
+    return {
+      ...base,
+      failureKind: "review",
+      failureOutput: "",
+      doNotRepeat: [],
+      reviewChanges: a.review.requiredChanges,
+    };
+  }
+  if (!a.failure) return undefined;
+  const output = a.failure.output.slice(0, 8000);
+  return {
+    ...base,
+    failureKind: a.failure.kind,
+    failureOutput: output,
+    doNotRepeat: doNotRepeat({ ...a.failure, output, filesTouched: a.files_touched }),
+  };
 }

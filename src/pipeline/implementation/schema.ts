@@ -9,7 +9,11 @@ export const ImplementationResultSchema = z.object({
     z.object({ path: z.string().min(1), changeType: z.enum(["added", "modified", "deleted"]) }),
   ),
   gateResults: z.array(
-    z.object({ gate: z.enum(GATE_NAMES), status: z.enum(["passed", "failed"]), output: z.string() }),
+    z.object({
+      gate: z.enum(GATE_NAMES),
+      status: z.enum(["passed", "failed"]),
+      output: z.string(),
+    }),
   ),
   totalCoderAttempts: z.number().int().min(0),
   conditionsAddressed: z.array(z.string()),
@@ -24,3 +28,36 @@ export const CoderReportSchema = z.object({
     .describe("The review conditions your change satisfies, quoted exactly as given"),
 });
 export type CoderReport = z.infer<typeof CoderReportSchema>;
+
+/** A task as the result reports it: how it ended and what each attempt did. */
+export const TaskReportSchema = z.object({
+  key: z.string(),
+  title: z.string(),
+  kind: z.enum(["task", "fix"]),
+  size: z.string(),
+  wave: z.number().int(),
+  status: z.string(),
+  reason: z.string().nullable(),
+  conditions: z.array(z.string()),
+  attempts: z.array(z.object({ no: z.number().int(), model: z.string(), outcome: z.string() })),
+});
+export type TaskReport = z.infer<typeof TaskReportSchema>;
+
+/**
+ * What the implementation phase stores: the contract, plus the plan as it
+ * ended — the wave line, every task with its attempts, and the tasks left
+ * out (abandoned, skipped, or blocked by one of those).
+ */
+export const ImplementationOutputSchema = ImplementationResultSchema.extend({
+  waves: z.string(),
+  tasks: z.array(TaskReportSchema),
+  skipped: z.array(
+    z.object({
+      key: z.string(),
+      title: z.string(),
+      status: z.enum(["abandoned", "skipped", "blocked"]),
+      reason: z.string().nullable(),
+    }),
+  ),
+});
+export type ImplementationOutput = z.infer<typeof ImplementationOutputSchema>;

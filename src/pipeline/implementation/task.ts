@@ -1,159 +1,244 @@
-import { coderTools, runAgent } from "../../agents/index.ts";
+import { coderTools, runAgent, type UsageSink } from "../../agents/index.ts";
+import { FINISHED, getRun } from "../../db/runs.ts";
 import {
   type AttemptRow,
-  discardRunningAttempts,
+  type AttemptUsage,
   finishAttempt,
   insertAttempt,
   insertGateResult,
   type TaskRow,
+  taskAttempts,
   updateTask,
 } from "../../db/tasks.ts";
-import type { GatePlan } from "../../gates/discover.ts";
-import { formatGateFailure, type GateRun, runGates } from "../../gates/run.ts";
-import { commandEnv, sandboxFor, workspacePaths } from "../../workspace/paths.ts";
+import { formatGateFailure, runGates } from "../../gates/run.ts";
 import { commitAll, resetWorktree, touchedFiles } from "../../workspace/worktree.ts";
 import type { PhaseContext } from "../context.ts";
-import { type CoderTask, coderPrompt, coderSystem, type PreviousAttempt } from "./prompt.ts";
-import { doNotRepeat } from "./retry.ts";
+import { emitBoard } from "./board.ts";
+import { coderPrompt, coderSystem } from "./prompt.ts";
+import { retryContext } from "./retry.ts";
+import { isRunLevel, REVIEWED_SIZES, reviewAttempt } from "./review.ts";
 import { CoderReportSchema } from "./schema.ts";
+import { push, type RunGit, sandboxIn, taskRef } from "./workspace.ts";
 
-export type TaskOutcome =
-  | { ok: true; commit: string; gates: GateRun; attempts: number; conditionsAddressed: string[]; summary: string }
-  | { ok: false; reason: string; attempts: number; lastGates?: GateRun };
+export type AttemptsOutcome =
+  | { kind: "passed"; attempt: AttemptRow; commit: string }
+  | { kind: "paused"; reason: string }
+  | { kind: "abandoned"; reason: string }
+  | { kind: "stopped" };
 
-export interface TaskSetup {
+export interface TaskWork {
+  ctx: PhaseContext;
+  g: RunGit;
   task: TaskRow;
   dir: string;
-  mirror: string;
   branch: string;
-  startCommit: string;
-  gates: GatePlan;
   coderContext: string;
-  /** Model for the first attempt, and the stronger one retries escalate to. */
   models: { first: string; escalate: string };
-  maxAttempts: number;
 }
 
-/** Consecutive typecheck/build failures after which a person should look. */
-const REPEATED_BUILD_FAILURES = 3;
+/** A typecheck or build (or install) failure this many times in a row needs a person. */
+const REPEATED_BUILD_FAILURES = 2;
+/** An agent error is retried once; the second abandons the task. */
+const AGENT_ERRORS = 2;
+/** Reviews per generation; after them a passing attempt merges on its gates. */
+const MAX_REVIEWS = 2;
+const BUILD_GATES = ["typecheck", "build", "install"];
 
 /**
- * Attempts for one task: reset, code, commit, gate — until the gates pass or
- * the decision table says stop. Every attempt is stored.
+ * Attempts for one task until the decision table says stop. Each turn of the
+ * loop reads the task's stored attempts, so a job resumed on another worker
+ * carries on exactly where the last one stopped: same counts, same retry context.
  */
-export async function runTask(ctx: PhaseContext, s: TaskSetup): Promise<TaskOutcome> {
+export async function runAttempts(w: TaskWork): Promise<AttemptsOutcome> {
+  const { ctx, task } = w;
+  const { pool } = ctx.deps;
+  for (;;) {
+    const run = await getRun(pool, ctx.run.id);
+    if (!run || FINISHED.includes(run.status)) return { kind: "stopped" };
+    const all = await taskAttempts(pool, task.id);
+    const gen = all.filter((a) => a.generation === task.generation);
+    const last = gen.at(-1);
+    if (last?.status === "passed" && last.result_commit) {
+      const reviewed = gen.filter((a) => a.review).length;
+      const wanted = REVIEWED_SIZES.includes(task.size) && reviewed < MAX_REVIEWS;
+      if (last.review?.approved || (!last.review && !wanted) || gen.length >= task.max_attempts) {
+        return { kind: "passed", attempt: last, commit: last.result_commit };
+      }
+      if (!last.review) {
+        await reviewAttempt(w, last, last.result_commit);
+        continue;
+      }
+    }
+    if (gen.filter((a) => a.status === "agent_error").length >= AGENT_ERRORS) {
+      return {
+        kind: "abandoned",
+        reason: `the coder failed twice: ${last?.failure?.output ?? "agent error"}`,
+      };
+    }
+    const buildRun = trailing(
+      gen,
+      (a) => a.status === "failed" && BUILD_GATES.includes(a.failure?.gate ?? ""),
+    );
+    if (buildRun >= REPEATED_BUILD_FAILURES) {
+      return { kind: "paused", reason: `${last?.failure?.gate} failed ${buildRun} times in a row` };
+    }
+    if (gen.length >= task.max_attempts) {
+      return { kind: "paused", reason: `the gates still fail after ${gen.length} attempts` };
+    }
+    await attempt(w, all, gen.length + 1);
+  }
+}
+
+/** How many attempts at the end of the list match. */
+function trailing(list: AttemptRow[], match: (a: AttemptRow) => boolean): number {
+  let n = 0;
+  for (let i = list.length - 1; i >= 0 && match(list[i]!); i--) n++;
+  return n;
+}
+
+async function attempt(w: TaskWork, all: AttemptRow[], n: number): Promise<void> {
+  const { ctx, task, g, dir } = w;
   const { pool, cfg } = ctx.deps;
-  await discardRunningAttempts(pool, s.task.id);
-  await updateTask(pool, s.task.id, { status: "in_progress", start_commit: s.startCommit });
-  const sandboxHome = workspacePaths(cfg.workDir, ctx.run.id).homeDir;
-  const sandbox = sandboxFor({ home: cfg.home, workDir: cfg.workDir, root: s.dir, mirror: s.mirror, sandboxHome });
-  const env = commandEnv({ sandboxHome, workDir: cfg.workDir });
-  const baseNo = Number(
-    (await pool.query<{ n: string }>("select count(*) as n from coder_attempts where task_id = $1 and status <> 'discarded'", [s.task.id])).rows[0]?.n ?? 0,
-  );
-  let previous: PreviousAttempt | undefined;
-  let agentErrors = 0;
-  let buildFailures = 0;
-  let lastGates: GateRun | undefined;
-  for (let i = 0; i < s.maxAttempts; i++) {
-    const attemptNo = baseNo + i + 1;
-    // A fresh coder never sees the last coder's broken files.
-    await resetWorktree(s.dir, s.branch, s.startCommit);
-    const model = i === 0 ? s.models.first : s.models.escalate;
-    const prompt = coderPrompt({ memories: await ctx.memories(), previous });
-    const attempt = await insertAttempt(pool, { runId: ctx.run.id, taskId: s.task.id, attemptNo, model, startCommit: s.startCommit, prompt });
-    await ctx.progress(`${s.task.task_key}: attempt ${i + 1} of ${s.maxAttempts} (${model})`);
-    const res = await runAgent({
-      client: ctx.deps.model(),
-      model,
-      role: "coder",
-      system: coderSystem(),
-      context: s.coderContext,
-      prompt,
-      tools: coderTools({ root: s.dir, sandbox, env, timeoutMs: cfg.commandTimeoutMs }),
-      output: CoderReportSchema,
-      usage: ctx.usage(),
-      signal: ctx.signal,
-      onEvent: (e) => {
-        if (e.kind === "tool" && e.name !== "submit_result") void ctx.progress(`${s.task.task_key}: ${e.name}`).catch(() => {});
-      },
+  const startCommit = task.start_commit!;
+  // A fresh coder never sees the last coder's broken files.
+  await resetWorktree(dir, w.branch, startCommit);
+  const escalated = all.some((a) => a.status === "failed" || a.status === "agent_error");
+  const model = escalated ? w.models.escalate : w.models.first;
+  const previous = all.at(-1);
+  const prompt = coderPrompt({
+    memories: await ctx.memories(),
+    ...(previous ? { previous: retryContext(previous) } : {}),
+  });
+  const row = await insertAttempt(pool, {
+    runId: ctx.run.id,
+    taskId: task.id,
+    attemptNo: all.length + 1,
+    generation: task.generation,
+    model,
+    startCommit,
+    prompt,
+  });
+  await updateTask(pool, task.id, { status: "in_progress" });
+  await emitBoard(pool, ctx.run.id, "status");
+  await ctx.progress(`${task.task_key}: attempt ${n} of ${task.max_attempts} (${model})`);
+  const { sandbox, env } = sandboxIn(g, dir);
+  const tally = attemptUsage(ctx.usage());
+  const res = await runAgent({
+    client: ctx.deps.model(),
+    model,
+    role: "coder",
+    system: coderSystem(),
+    context: w.coderContext,
+    prompt,
+    tools: coderTools({ root: dir, sandbox, env, timeoutMs: cfg.commandTimeoutMs }),
+    output: CoderReportSchema,
+    usage: tally.sink,
+    signal: ctx.signal,
+    onEvent: (e) => {
+      if (e.kind === "tool" && e.name !== "submit_result")
+        void ctx.progress(`${task.task_key}: ${e.name}`).catch(() => {});
+    },
+  });
+  const touched = await touchedFiles(dir, startCommit);
+  const end = (f: Parameters<typeof finishAttempt>[2]) =>
+    finishAttempt(pool, row.id, { ...f, usage: tally.totals });
+  if (!res.ok) {
+    if (isRunLevel(res.error)) throw res.error;
+    const output = cfg.redact(res.error.message);
+    await end({
+      status: "agent_error",
+      filesTouched: touched,
+      summary: cfg.redact(res.summary),
+      failure: { kind: "agent_error", output },
+      endedReason: res.error.code,
     });
-    const touched = await touchedFiles(s.dir, s.startCommit);
-    if (!res.ok) {
-      // Budget, auth and cancellation are the run's problem, not this attempt's.
-      if (["budget_exhausted", "model_auth", "cancelled"].includes(res.error.code) || res.error.retryable) throw res.error;
-      agentErrors++;
-      await finish(attempt, "agent_error", touched, res.summary, { kind: "agent_error", output: res.error.message }, res.error.code);
-      if (agentErrors >= 2) return { ok: false, reason: `the coder failed twice: ${res.error.message}`, attempts: i + 1 };
-      previous = retryContext(attemptNo, touched, res.summary, { kind: "agent_error", output: res.error.message });
-      continue;
-    }
-    const summary = cfg.redact(res.output.summary);
-    const commit = await commitAll(s.dir, `${s.task.task_key}: ${s.task.title}\n\n${summary}`);
-    if (!commit) {
-      await finish(attempt, "failed", touched, summary, { kind: "no_changes", output: "The attempt changed no files." }, "no_changes");
-      previous = retryContext(attemptNo, touched, summary, { kind: "no_changes", output: "The attempt changed no files." });
-      continue;
-    }
-    await updateTask(pool, s.task.id, { status: "validating" });
-    const gates = await runGates(s.gates, s.dir, {
-      timeoutMs: cfg.gateTimeoutMs,
-      env,
-      sandbox,
-      redact: cfg.redact,
-      onGate: (gate, state) => void ctx.progress(`${s.task.task_key}: gate ${gate} ${state}`).catch(() => {}),
+    return;
+  }
+  const summary = cfg.redact(res.output.summary);
+  const commit = await commitAll(dir, `${task.task_key}: ${task.title}\n\n${summary}`);
+  if (!commit) {
+    const failure = { kind: "no_changes", output: "The attempt changed no files." };
+    await end({
+      status: "failed",
+      filesTouched: touched,
+      summary,
+      failure,
+      endedReason: "no_changes",
     });
-    lastGates = gates;
-    for (const g of [...(gates.install ? [gates.install] : []), ...gates.results]) {
-      await insertGateResult(pool, { runId: ctx.run.id, attemptId: attempt.id, scope: "attempt", gate: g.gate, status: g.status, command: g.command, output: g.output, durationMs: g.durationMs });
-    }
-    if (gates.passed) {
-      await finish(attempt, "passed", touched, summary, null, "gates_passed", commit);
-      await updateTask(pool, s.task.id, { status: "merged", result_commit: commit, summary });
-      return { ok: true, commit, gates, attempts: i + 1, conditionsAddressed: res.output.conditionsAddressed, summary };
-    }
-    await updateTask(pool, s.task.id, { status: "in_progress" });
-    const failed = [...(gates.install && gates.install.status === "failed" ? [gates.install] : []), ...gates.results.filter((g) => g.status === "failed")];
-    const gate = failed[0]?.gate ?? "test";
-    const failure = { kind: "gate", gate, output: formatGateFailure(gates) };
-    await finish(attempt, "failed", touched, summary, failure, `${gate}_failed`, commit);
-    buildFailures = failed.some((g) => g.gate === "typecheck" || g.gate === "build") ? buildFailures + 1 : 0;
-    if (buildFailures >= REPEATED_BUILD_FAILURES) {
-      return { ok: false, reason: `${gate} failed ${buildFailures} times in a row`, attempts: i + 1, lastGates: gates };
-    }
-    previous = retryContext(attemptNo, touched, summary, failure);
+    return;
   }
-  return { ok: false, reason: `the gates still fail after ${s.maxAttempts} attempts`, attempts: s.maxAttempts, ...(lastGates ? { lastGates } : {}) };
-
-  async function finish(
-    a: AttemptRow,
-    status: AttemptRow["status"],
-    files: string[],
-    summary: string,
-    failure: AttemptRow["failure"],
-    reason: string,
-    commit?: string,
-  ): Promise<void> {
-    await finishAttempt(pool, a.id, { status, filesTouched: files, summary, failure, endedReason: reason, resultCommit: commit ?? null });
+  await updateTask(pool, task.id, { status: "validating" });
+  await emitBoard(pool, ctx.run.id, "status");
+  const gates = await runGates(ctx.gates(), dir, {
+    timeoutMs: cfg.gateTimeoutMs,
+    env,
+    sandbox,
+    redact: cfg.redact,
+    signal: ctx.signal,
+    onGate: (gate, state) =>
+      void ctx.progress(`${task.task_key}: gate ${gate} ${state}`).catch(() => {}),
+  });
+  for (const r of [...(gates.install ? [gates.install] : []), ...gates.results]) {
+    await insertGateResult(pool, {
+      runId: ctx.run.id,
+      attemptId: row.id,
+      scope: "attempt",
+      gate: r.gate,
+      status: r.status,
+      command: r.command,
+      output: r.output,
+      durationMs: r.durationMs,
+    });
   }
-}
-
-function retryContext(
-  attemptNo: number,
-  filesTouched: string[],
-  summary: string,
-  failure: { kind: string; gate?: string; output: string },
-): PreviousAttempt {
-  return {
-    attemptNo,
-    filesTouched,
+  if (gates.passed) {
+    // On the remote before the database calls it passed: any worker can review and merge it.
+    await push(g, dir, commit, taskRef(ctx.run.id, task.task_key));
+    await end({
+      status: "passed",
+      resultCommit: commit,
+      filesTouched: touched,
+      summary,
+      endedReason: "gates_passed",
+    });
+    return;
+  }
+  const failed = [
+    ...(gates.install?.status === "failed" ? [gates.install] : []),
+    ...gates.results.filter((r) => r.status === "failed"),
+  ];
+  const gate = (failed.find((r) => BUILD_GATES.includes(r.gate)) ?? failed[0])?.gate ?? "test";
+  const failure = { kind: "gate", gate, output: formatGateFailure(gates) };
+  await end({
+    status: "failed",
+    resultCommit: commit,
+    filesTouched: touched,
     summary,
-    failureOutput: failure.output.slice(0, 8000),
-    doNotRepeat: doNotRepeat({ ...failure, filesTouched }),
+    failure,
+    endedReason: `${gate}_failed`,
+  });
+}
+
+/** The run's ledger and budget, with this attempt's own calls added up on the way. */
+function attemptUsage(run: UsageSink): { sink: UsageSink; totals: AttemptUsage } {
+  const totals: AttemptUsage = {
+    calls: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    costUsd: 0,
   };
+  const sink: UsageSink = {
+    beforeCall: () => run.beforeCall(),
+    async record(u) {
+      totals.calls++;
+      totals.inputTokens += u.inputTokens;
+      totals.outputTokens += u.outputTokens;
+      totals.cacheReadTokens += u.cacheReadTokens;
+      totals.cacheWriteTokens += u.cacheWriteTokens;
+      totals.costUsd += u.costUsd;
+      await run.record(u);
+    },
+  };
+  return { sink, totals };
 }
-
-export function taskFromApproach(key: string, a: { name: string; summary: string; steps: string[]; files: string[] }, conditions: string[]): CoderTask {
-  return { key, title: a.name, description: `${a.summary}\n\nSteps:\n${a.steps.map((s) => `- ${s}`).join("\n")}`, files: a.files, conditions };
-}
-
