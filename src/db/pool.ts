@@ -7,8 +7,12 @@ export type Queryable = Pick<pg.Pool, "query">;
 
 export function createPool(url: string, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 10_000 });
-  // An idle client losing its connection must not crash the process.
+  // A client losing its connection (idle in the pool, or checked out) must not
+  // crash the process; the query that needed it fails and is retried or reported.
   pool.on("error", () => {});
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   return pool;
 }
 

@@ -154,3 +154,25 @@ test("budget exhausted stops the run with what was spent; resume with a higher b
     (await db.pool.query("select status, budget_usd from runs where id = $1", [run.id])).rows[0],
   ).toEqual({ status: "waiting", budget_usd: "5" });
 });
+
+test("a gate command that doesn't exist pauses with what to fix instead of burning attempts", async () => {
+  const broken = await sampleGitHubRemote("broken-gates", {
+    "paul.gates.json": JSON.stringify({
+      gates: { test: "definitely-not-a-tool --run", lint: "node scripts/lint.js" },
+    }),
+  });
+  const res = await runPaul(["build", "add x", "--repo", "acme/broken-gates", "--yes"], {
+    ...env,
+    GITHUB_URL: broken.webUrl,
+  });
+  expect(res.code).toBe(3);
+  expect(res.stdout).toMatch(/test gate's command was not found \(`definitely-not-a-tool --run`\)/);
+  expect(res.stdout).toContain("paul.gates.json");
+  const run = await latestRun();
+  expect(run.status).toBe("paused");
+  const attempts = await db.pool.query(
+    "select ended_reason from coder_attempts where run_id = $1",
+    [run.id],
+  );
+  expect(attempts.rows).toEqual([{ ended_reason: "test_missing" }]);
+});

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { cp, mkdir } from "node:fs/promises";
+import { cp, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { git } from "../../src/workspace/git.ts";
@@ -13,7 +13,10 @@ export const MODEL_KEY = "sk-ant-test-e2e-key-0123456789";
 export const GITHUB_TOKEN = "ghp_e2eTestToken0123456789abcdefghijklmn";
 
 /** The demo's sample repository as "acme/greetings" on a GitHub whose clone root is a directory. */
-export async function sampleGitHubRemote(): Promise<{
+export async function sampleGitHubRemote(
+  name = "greetings",
+  extraFiles: Record<string, string> = {},
+): Promise<{
   root: string;
   bare: string;
   spec: string;
@@ -22,13 +25,15 @@ export async function sampleGitHubRemote(): Promise<{
   const root = await tempDir("paul-gh-");
   const work = join(root, "work");
   await cp(SAMPLE, work, { recursive: true });
+  for (const [path, content] of Object.entries(extraFiles))
+    await writeFile(join(work, path), content);
   await git(["init", "-q", "-b", "main"], work);
   await git(["add", "-A"], work);
   await git(["commit", "-q", "-m", "initial"], work);
   await mkdir(join(root, "gh", "acme"), { recursive: true });
-  const bare = join(root, "gh", "acme", "greetings.git");
+  const bare = join(root, "gh", "acme", `${name}.git`);
   await git(["clone", "-q", "--bare", work, bare], root);
-  return { root, bare, spec: "acme/greetings", webUrl: `file://${join(root, "gh")}` };
+  return { root, bare, spec: `acme/${name}`, webUrl: `file://${join(root, "gh")}` };
 }
 
 export interface PaulResult {

@@ -75,6 +75,15 @@ export async function runAttempts(w: TaskWork): Promise<AttemptsOutcome> {
         reason: `the coder failed twice: ${last?.failure?.output ?? "agent error"}`,
       };
     }
+    // A gate whose command does not exist is the repository's setup, not the
+    // coder's mistake: retrying would burn attempts on something no coder can fix.
+    if (last?.status === "failed" && last.failure?.kind === "gate_missing") {
+      const cmd = last.failure.output.split("\n")[0] ?? "";
+      return {
+        kind: "paused",
+        reason: `the ${last.failure.gate} gate's command was not found (${cmd.replace(/: command not found$/, "")}); fix paul.gates.json or the package.json script, or install the tool, then retry`,
+      };
+    }
     const buildRun = trailing(
       gen,
       (a) => a.status === "failed" && BUILD_GATES.includes(a.failure?.gate ?? ""),
@@ -206,15 +215,25 @@ async function attempt(w: TaskWork, all: AttemptRow[], n: number): Promise<void>
     ...(gates.install?.status === "failed" ? [gates.install] : []),
     ...gates.results.filter((r) => r.status === "failed"),
   ];
-  const gate = (failed.find((r) => BUILD_GATES.includes(r.gate)) ?? failed[0])?.gate ?? "test";
-  const failure = { kind: "gate", gate, output: formatGateFailure(gates) };
+  const missing = failed.find((r) => r.missing);
+  const gate =
+    missing?.gate ??
+    (failed.find((r) => BUILD_GATES.includes(r.gate)) ?? failed[0])?.gate ??
+    "test";
+  const failure = missing
+    ? {
+        kind: "gate_missing",
+        gate,
+        output: `\`${missing.command}\`: command not found\n${missing.output}`,
+      }
+    : { kind: "gate", gate, output: formatGateFailure(gates) };
   await end({
     status: "failed",
     resultCommit: commit,
     filesTouched: touched,
     summary,
     failure,
-    endedReason: `${gate}_failed`,
+    endedReason: missing ? `${gate}_missing` : `${gate}_failed`,
   });
 }
 
