@@ -1,4 +1,5 @@
 import type { Queryable } from "./pool.ts";
+import type { TaskStatus } from "./tasks.ts";
 
 /** A task as the wave table shows it; `queued` is shown as pending. */
 export interface TaskBoardEntry {
@@ -6,16 +7,8 @@ export interface TaskBoardEntry {
   title: string;
   size: string;
   dependsOn: string[];
-  status:
-    | "pending"
-    | "in_progress"
-    | "validating"
-    | "merged"
-    | "abandoned"
-    | "conflict"
-    | "failed"
-    | "skipped"
-    | "blocked";
+  /** queued and paused are shown as pending and failed. */
+  status: Exclude<TaskStatus, "queued" | "paused">;
   /** While in progress or validating: this generation's attempt number and its limit. */
   attempt: number | null;
   maxAttempts: number | null;

@@ -1,3 +1,4 @@
+import type { UsageRecord } from "../agents/types.ts";
 import type { Queryable } from "./pool.ts";
 
 export interface UsageRow {
@@ -12,18 +13,8 @@ export interface UsageRow {
   latency_ms: number;
 }
 
-export interface UsageInsert {
-  runId: string | null;
-  phase: string;
-  role: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number;
-  latencyMs: number;
-}
+/** One model call as the agent loop reports it, and where in the run it happened. */
+export type UsageInsert = UsageRecord & { runId: string | null; phase: string };
 
 export async function insertUsage(db: Queryable, u: UsageInsert): Promise<void> {
   await db.query(

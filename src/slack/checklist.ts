@@ -144,7 +144,8 @@ const TASK_ICON: Record<string, string> = {
   validating: ":mag:",
   merged: ":white_check_mark:",
   abandoned: ":x:",
-  failed: ":x:",
+  // A task in "failed" is paused, waiting for a person's decision in the thread.
+  failed: ":double_vertical_bar:",
   conflict: ":warning:",
   skipped: ":fast_forward:",
   blocked: ":no_entry:",
@@ -163,7 +164,7 @@ function boardLines(c: Checklist): string[] {
   for (const t of c.board.tasks) {
     const working = t.status === "in_progress" || t.status === "validating";
     const detail = [
-      t.status.replace(/_/g, " "),
+      t.status === "failed" ? "paused, waiting for a decision" : t.status.replace(/_/g, " "),
       working && t.attempt ? `attempt ${t.attempt} of ${t.maxAttempts ?? "?"}` : undefined,
       working ? c.gate.get(t.key) : undefined,
       t.note ?? undefined,
