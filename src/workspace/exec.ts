@@ -26,6 +26,8 @@ export interface Sandbox {
   hide: string[];
   /** Extra directories made visible again inside hidden ones (git mirror, caches). */
   expose: string[];
+  /** Directories made visible read-only (Paul's own toolchain, e.g. its Node). */
+  readOnly?: string[];
 }
 
 export interface ExecOptions {
@@ -102,7 +104,11 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** A shell prelude, run inside a private mount namespace, that hides directories and re-exposes the workspace. */
 function sandboxScript(sb: Sandbox, command: string, cwd: string): string {
-  const keep = [sb.root, ...sb.expose];
+  // Parents before children, so a kept directory inside another stays visible.
+  const keep = [
+    ...[sb.root, ...sb.expose].map((dir) => ({ dir, ro: false })),
+    ...(sb.readOnly ?? []).map((dir) => ({ dir, ro: true })),
+  ].sort((a, b) => a.dir.length - b.dir.length);
   // Stage the kept directories on a private tmpfs before hiding their parents,
   // then mount them back at their own paths.
   const lines = [
@@ -110,14 +116,15 @@ function sandboxScript(sb: Sandbox, command: string, cwd: string): string {
     "S=/mnt; [ -d $S ] || S=/media; [ -d $S ] || S=/srv",
     "mount -t tmpfs paul-stage $S",
   ];
-  for (const [i, dir] of keep.entries()) {
+  for (const [i, { dir }] of keep.entries()) {
     lines.push(`mkdir -p $S/${i}`, `mount --rbind ${q(dir)} $S/${i}`);
   }
   lines.push("mount -t tmpfs paul-tmp /tmp");
   for (const dir of sb.hide)
     lines.push(`if [ -d ${q(dir)} ]; then mount -t tmpfs paul-hidden ${q(dir)}; fi`);
-  for (const [i, dir] of keep.entries()) {
+  for (const [i, { dir, ro }] of keep.entries()) {
     lines.push(`mkdir -p ${q(dir)}`, `mount --rbind $S/${i} ${q(dir)}`);
+    if (ro) lines.push(`mount -o remount,bind,ro ${q(dir)}`);
   }
   lines.push(`cd ${q(cwd)}`, "set +e", `exec bash -c ${q(command)}`);
   return lines.join("\n");

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Sandbox, scrubbedEnv } from "./exec.ts";
 
 /**
@@ -76,7 +77,19 @@ export function sandboxFor(cfg: SandboxConfig): Sandbox {
   const hide = [...new Set([homedir(), resolve(cfg.home), "/root"])];
   const expose = [resolve(cfg.mirror), cache];
   if (cfg.sandboxHome) expose.push(resolve(cfg.sandboxHome));
-  return { root: resolve(cfg.root), hide, expose: [...new Set(expose)] };
+  return { root: resolve(cfg.root), hide, expose: [...new Set(expose)], readOnly: toolchainDirs() };
+}
+
+/**
+ * Paul's own Node and tools live in its node_modules, which may sit under a
+ * hidden home or /tmp: they stay visible, read-only, so a command can neither
+ * lose them nor plant something Paul would later run.
+ */
+function toolchainDirs(): string[] {
+  const own = fileURLToPath(new URL("../../node_modules", import.meta.url));
+  const dirs = [dirname(realpathSync(process.execPath))];
+  if (existsSync(own)) dirs.push(own);
+  return [...new Set(dirs)];
 }
 
 /**
