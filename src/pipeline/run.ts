@@ -1,8 +1,15 @@
-import { cancelPendingCtas, type CtaKind, type CtaOption, insertCta } from "../db/ctas.ts";
+import { type CtaKind, type CtaOption, cancelPendingCtas, insertCta } from "../db/ctas.ts";
 import { insertEvent } from "../db/events.ts";
 import { nextRevision, savePhaseResult } from "../db/phases.ts";
 import { type Pool, type Queryable, withTransaction } from "../db/pool.ts";
-import { FINISHED, insertRun, type NewRun, type RunRow, requireRun, updateRun } from "../db/runs.ts";
+import {
+  FINISHED,
+  insertRun,
+  type NewRun,
+  type RunRow,
+  requireRun,
+  updateRun,
+} from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
 import { enqueue } from "../queue/catalog.ts";
 import type { Phase } from "./phases.ts";
@@ -11,7 +18,11 @@ import type { Phase } from "./phases.ts";
 export async function startRun(pool: Pool, r: NewRun): Promise<RunRow> {
   return withTransaction(pool, async (tx) => {
     const run = await insertRun(tx, r);
-    await insertEvent(tx, run.id, "run_created", { feature: r.feature, repo: r.repoSpec, base: r.baseBranch });
+    await insertEvent(tx, run.id, "run_created", {
+      feature: r.feature,
+      repo: r.repoSpec,
+      base: r.baseBranch,
+    });
     await enqueue(tx, "analysis", { runId: run.id, revision: 0 });
     return run;
   });
@@ -32,7 +43,10 @@ export async function cancelRun(pool: Pool, runId: string, by: string): Promise<
   return withTransaction(pool, async (tx) => {
     const run = await requireRun(tx, runId);
     if (FINISHED.includes(run.status)) {
-      throw new PaulError("bad_input", `Run ${runId} has already finished (${run.status}); nothing to cancel.`);
+      throw new PaulError(
+        "bad_input",
+        `Run ${runId} has already finished (${run.status}); nothing to cancel.`,
+      );
     }
     await cancelRunTx(tx, runId, `Cancelled by ${by}.`);
     return requireRun(tx, runId);
@@ -98,7 +112,11 @@ export async function completePhaseTx(
   }
   const cta = await insertCta(tx, { runId: run.id, phase, revision, ...next });
   await updateRun(tx, run.id, { status: next.kind === "pause" ? "paused" : "waiting" });
-  await insertEvent(tx, run.id, "cta_created", { ctaId: cta.id, kind: cta.kind, prompt: cta.prompt });
+  await insertEvent(tx, run.id, "cta_created", {
+    ctaId: cta.id,
+    kind: cta.kind,
+    prompt: cta.prompt,
+  });
 }
 
 /**
@@ -110,8 +128,12 @@ export async function enqueuePhase(tx: Queryable, runId: string, phase: Phase): 
   const revision =
     phase === "implementation" || phase === "pr"
       ? Number(
-          (await tx.query<{ n: string }>("select count(*) as n from ctas where run_id = $1 and phase = $2", [runId, phase]))
-            .rows[0]?.n ?? 0,
+          (
+            await tx.query<{ n: string }>(
+              "select count(*) as n from ctas where run_id = $1 and phase = $2",
+              [runId, phase],
+            )
+          ).rows[0]?.n ?? 0,
         )
       : await nextRevision(tx, runId, phase);
   await enqueue(tx, phase, { runId, revision });

@@ -170,6 +170,7 @@ test("paul build drives every phase to a PR; the retry starts clean and knows wh
   }
   // The branch really is on the remote with the fixed file; main is untouched.
   const file = await gitOut(["show", `refs/heads/${contract.branch}:src/farewell.js`], remote.bare);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's source text, not a template
   expect(file).toContain("Goodbye, ${name}!");
   expect(await gitOut(["ls-tree", "--name-only", "-r", "main"], remote.bare)).not.toContain(
     "farewell",

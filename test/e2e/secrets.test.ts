@@ -58,6 +58,7 @@ function nosyCoder(req: Parameters<typeof demoModel>[0]): ScriptedTurn {
         edit({
           command: "create",
           path: "src/farewell.js",
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: source text of the file to create
           file_text: "export function farewell(name) {\n  return `Goodbye, ${name}!`;\n}\n",
         }),
         edit({
