@@ -1,16 +1,24 @@
 import type { UsageRecord, UsageSink } from "../agents/index.ts";
 import type { Queryable } from "../db/pool.ts";
-import type { RunRow } from "../db/runs.ts";
+import { getRun, type RunRow } from "../db/runs.ts";
 import { insertUsage, usageTotals } from "../db/usage.ts";
 import { PaulError } from "../errors.ts";
 
-/** The per-run ledger and budget check every agent call goes through. */
+/**
+ * The per-run ledger and budget check every agent call goes through. The run
+ * is read afresh before each call: a budget raised (or a run cancelled) while
+ * a long job is running takes effect at its next model call.
+ */
 export function usageSink(db: Queryable, run: RunRow, phase: string): UsageSink {
   return {
     async beforeCall() {
+      const now = (await getRun(db, run.id)) ?? run;
+      if (now.status === "cancelled") {
+        throw new PaulError("cancelled", `Run ${run.id} was cancelled; stopping its agents.`);
+      }
       const t = await usageTotals(db, run.id);
-      const usd = Number(run.budget_usd);
-      const tokens = Number(run.budget_tokens);
+      const usd = Number(now.budget_usd);
+      const tokens = Number(now.budget_tokens);
       if (t.costUsd >= usd || t.tokens >= tokens) {
         throw new PaulError(
           "budget_exhausted",
