@@ -1,5 +1,6 @@
 import { newRunId } from "../db/runs.ts";
 import { PaulError, toPaulError } from "../errors.ts";
+import { type BranchCheck, checkBranch } from "../github/branches.ts";
 import { checkRepoAccess, type RepoAccess } from "../github/pulls.ts";
 import { startRun } from "../pipeline/run.ts";
 import { type RepoRef, resolveRepoSpec } from "../workspace/repo.ts";
@@ -8,6 +9,7 @@ import type { SlackCtx } from "./ctx.ts";
 import { parseRepoName } from "./parse.ts";
 import { rootMessage } from "./root.ts";
 import { getChannelRepo } from "./store.ts";
+import { truncate } from "./text.ts";
 import { slackErrorCode } from "./web.ts";
 
 /**
@@ -34,7 +36,11 @@ export async function slackBuild(
   }
   const { owner, name } = parseRepoName(repoName, cfg.github.webUrl);
   const access = await reachRepo(ctx, owner, name);
-  const base = c.base ?? channelRepo?.base_branch ?? access.defaultBranch;
+  const chosen = c.base ?? channelRepo?.base_branch ?? undefined;
+  if (chosen) {
+    await requireBranch(ctx, { owner, name, access }, chosen, c.base ? "flag" : "channel");
+  }
+  const base = chosen ?? access.defaultBranch;
   const repo = githubRepoRef(cfg.github.webUrl, owner, name);
   const id = newRunId();
   const root = rootMessage(
@@ -111,6 +117,47 @@ export async function reachRepo(ctx: SlackCtx, owner: string, name: string): Pro
       { hint, cause: e },
     );
   }
+}
+
+/**
+ * Fails with base_branch_missing when `branch` is not in the repository, so a
+ * mistyped or deleted base is told now rather than by the run's first job.
+ * `from` says where the name came from, which decides how to fix it.
+ */
+export async function requireBranch(
+  ctx: SlackCtx,
+  r: { owner: string; name: string; access: RepoAccess },
+  branch: string,
+  from: "flag" | "channel",
+): Promise<void> {
+  const repo = `${r.owner}/${r.name}`;
+  const shown = truncate(branch, 100);
+  // The run's base is resolved the same way, so `refs/heads/main` is as good as `main`.
+  const wanted = branch.trim().replace(/^refs\/heads\//, "");
+  let check: BranchCheck;
+  try {
+    check = await checkBranch(ctx.deps.github(), r.owner, r.name, wanted);
+  } catch (e) {
+    const err = toPaulError(e);
+    const hint = err.retryable ? "GitHub did not answer properly; try again in a minute" : err.hint;
+    throw new PaulError(err.code, `Paul can't check branch '${shown}' in ${repo}: ${err.message}`, {
+      ...(hint ? { hint } : {}),
+      cause: e,
+    });
+  }
+  if (check.exists) return;
+  const names = check.suggestions.map((b) => `\`${b}\``).join(", ");
+  const fix =
+    from === "flag"
+      ? `leave out --base to use the default branch \`${r.access.defaultBranch}\``
+      : `it is this channel's default base: change it with \`/paul repo ${repo} --base <branch>\`, or give this build a --base`;
+  // One page of names, which may not be all of them.
+  const hint = names
+    ? `Existing branches include ${names}; ${fix}.`
+    : "The repository has no branches yet; push a first commit to it.";
+  throw new PaulError("base_branch_missing", `Branch '${shown}' does not exist in ${repo}`, {
+    hint,
+  });
 }
 
 export function githubRepoRef(webUrl: string, owner: string, name: string): RepoRef {

@@ -4,7 +4,7 @@ import { usageTotals } from "../db/usage.ts";
 import { PaulError } from "../errors.ts";
 import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
 import { cancelRun } from "../pipeline/run.ts";
-import { githubRepoRef, reachRepo, slackBuild } from "./build.ts";
+import { githubRepoRef, reachRepo, requireBranch, slackBuild } from "./build.ts";
 import { errorReply, type Reply, type SlackCtx } from "./ctx.ts";
 import { parseCommand, parseRepoName, RUN_ID, USAGE } from "./parse.ts";
 import { costs, getChannelRepo, runsInChannel, setChannelRepo } from "./store.ts";
@@ -71,6 +71,7 @@ async function run(
       }
       const { owner, name } = parseRepoName(c.repo, cfg.github.webUrl);
       const access = await reachRepo(ctx, owner, name);
+      if (c.base) await requireBranch(ctx, { owner, name, access }, c.base, "flag");
       const repo = githubRepoRef(cfg.github.webUrl, owner, name).spec;
       await setChannelRepo(pool, {
         channel: who.channel,

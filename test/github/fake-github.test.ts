@@ -53,6 +53,35 @@ describe("fake GitHub", () => {
     expect(res).toMatchObject({ status: 404, data: { message: "Not Found" } });
   });
 
+  it("lists and looks up the remote's branches in GitHub's shapes, behind the token", async () => {
+    const auth = `token ${TOKEN}`;
+    const list = await call("GET", "/repos/acme/widgets/branches", auth);
+    expect(list.status).toBe(200);
+    expect(list.data).toEqual([
+      {
+        name: "feature",
+        commit: { sha: expect.any(String), url: expect.any(String) },
+        protected: false,
+      },
+      {
+        name: "main",
+        commit: { sha: expect.any(String), url: expect.any(String) },
+        protected: false,
+      },
+    ]);
+    const page = await call("GET", "/repos/acme/widgets/branches?per_page=1&page=2", auth);
+    expect(page.data).toEqual([expect.objectContaining({ name: "main" })]);
+    const one = await call("GET", "/repos/acme/widgets/branches/feature", auth);
+    expect(one).toMatchObject({ status: 200, data: { name: "feature", protected: false } });
+    const missing = await call("GET", "/repos/acme/widgets/branches/nope", auth);
+    expect(missing).toMatchObject({ status: 404, data: { message: "Branch not found" } });
+    const noRepo = await call("GET", "/repos/acme/nope/branches/main", auth);
+    expect(noRepo).toMatchObject({ status: 404, data: { message: "Not Found" } });
+    for (const path of ["/repos/acme/widgets/branches", "/repos/acme/widgets/branches/main"]) {
+      expect((await call("GET", path, null)).status).toBe(401);
+    }
+  });
+
   it("refuses a PR whose head branch is not in the remote", async () => {
     const body = { title: "t", head: "missing", base: "main" };
     const res = await call("POST", "/repos/acme/widgets/pulls", `token ${TOKEN}`, body);

@@ -1,9 +1,15 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
+import { git } from "../../src/workspace/git.ts";
 import { CHANNEL, type Harness, REPO, REQUESTER, startHarness, waitFor } from "./harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
+  // A second branch on the remote, to be named by --base and suggested when one is misspelled.
+  const bare = join(fileURLToPath(h.env.GITHUB_URL!), `${REPO}.git`);
+  await git(["--git-dir", bare, "branch", "release", "main"], bare);
 });
 afterAll(async () => h?.close());
 beforeEach(() => {
@@ -92,6 +98,44 @@ test("/paul repo with an unreachable repository changes nothing", async () => {
   expect(await count("select count(*)::text as n from slack_channel_repos")).toBe(0);
 });
 
+test("a --base that doesn't exist is reported with the existing branches, and nothing is created", async () => {
+  const text = await answer(
+    await h.command(`build add a farewell function --repo ${REPO} --base relaese`),
+  );
+  expect(text).toContain(`Branch 'relaese' does not exist in ${REPO}`);
+  expect(text).toContain("Existing branches include `main`, `release`");
+  expect(text).toContain("leave out --base to use the default branch `main`");
+  expect(h.github.requests.slice(-2).map((r) => `${r.status} ${r.path}`)).toEqual([
+    `404 /repos/${REPO}/branches/relaese`,
+    `200 /repos/${REPO}/branches?per_page=10`,
+  ]);
+  await expectNothingCreated();
+});
+
+test("/paul repo with a --base that doesn't exist changes nothing", async () => {
+  const text = await answer(await h.command(`repo ${REPO} --base relaese`));
+  expect(text).toContain(`Branch 'relaese' does not exist in ${REPO}`);
+  expect(text).toContain("`release`");
+  expect(await count("select count(*)::text as n from slack_channel_repos")).toBe(0);
+  await expectNothingCreated();
+});
+
+test("a channel default base deleted since it was set is reported with how to change it", async () => {
+  const channel = "C0STALE";
+  await h.db.pool.query(
+    "insert into slack_channel_repos (channel, repo, base_branch, set_by) values ($1, $2, 'gone', $3)",
+    [channel, REPO, REQUESTER],
+  );
+  try {
+    const text = await answer(await h.command("build add a farewell function", { channel }));
+    expect(text).toContain(`Branch 'gone' does not exist in ${REPO}`);
+    expect(text).toContain(`/paul repo ${REPO} --base &lt;branch&gt;`);
+    await expectNothingCreated();
+  } finally {
+    await h.db.pool.query("delete from slack_channel_repos where channel = $1", [channel]);
+  }
+});
+
 test("/paul help, and /paul with nothing, list the commands", async () => {
   for (const cmd of ["help", ""]) {
     h.slack.ephemerals.length = 0;
@@ -159,4 +203,22 @@ test("/paul repo sets the channel's repository, and /paul build then uses it wit
   );
   expect((await h.db.pool.query("select status from runs")).rows[0]?.status).toBe("cancelled");
   expect(await count("select count(*)::text as n from graphile_worker._private_jobs")).toBe(0);
+});
+
+test("an existing --base is used by /paul repo and /paul build", async () => {
+  h.slack.ephemerals.length = 0;
+  await h.command(`repo ${REPO} --base release`);
+  const set = await waitFor("the in-channel confirmation", () =>
+    h.slack.ephemerals.find((e) => e.responseType === "in_channel"),
+  );
+  expect(set.text).toContain(`(base \`release\`)`);
+  expect(h.github.requests.at(-1)?.path).toBe(`/repos/${REPO}/branches/release`);
+
+  await h.command(`build add a wave function --repo ${REPO} --base release`);
+  const run = await waitFor(
+    "the run on release",
+    async () =>
+      (await h.db.pool.query("select * from runs where feature = 'add a wave function'")).rows[0],
+  );
+  expect(run).toMatchObject({ repo_spec: REPO, base_branch: "release" });
 });

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
+import { branchEndpoint } from "./fake-github-branches.ts";
 
 /**
  * GitHub's REST API for the endpoints Paul uses, over real HTTP, enforcing
@@ -177,6 +178,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
     if (badJson) return fail(400, "Problems parsing JSON");
 
     const url = new URL(req.url ?? "/", `http://${host}`);
+    const branches = await branchEndpoint(req.method, url, host, findRepo);
+    if (branches) return branches;
     const m = /^\/repos\/([^/]+)\/([^/]+)(\/pulls(?:\/(\d+))?)?\/?$/.exec(url.pathname);
     const repo = m ? findRepo(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!)) : undefined;
     if (!m || !repo) return fail(404, "Not Found");
