@@ -4,6 +4,8 @@ import { startEmbeddedPostgres } from "./embedded.ts";
 import { migrate } from "./migrate.ts";
 import { createPool, type Pool } from "./pool.ts";
 
+let handles = 0;
+
 export interface Database {
   pool: Pool;
   url: string;
@@ -30,16 +32,26 @@ export async function openDatabase(
     url = h.url;
     stop = h.stop;
   }
-  const pool = createPool(url, 20);
+  const name = `paul-${process.pid}-${handles++}`;
+  const pool = createPool(url, 20, name);
   await migrate(pool, url);
   return {
     pool,
     url,
     embedded: !cfg.databaseUrl,
     async close() {
+      // The embedded server keeps running while any other Paul process uses it;
+      // the last one to leave stops it.
+      const others = await pool
+        .query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
+            where backend_type = 'client backend' and application_name like 'paul-%' and application_name <> $1`,
+          [name],
+        )
+        .then((r) => r.rows[0]?.n ?? 0)
+        .catch(() => 0);
       await pool.end().catch(() => {});
-      // The embedded server keeps running only while a Paul process needs it.
-      await stop().catch(() => {});
+      if (others === 0) await stop().catch(() => {});
     },
   };
 }

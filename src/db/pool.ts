@@ -5,8 +5,18 @@ export type PoolClient = pg.PoolClient;
 /** Anything that can run a query: the pool or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, "query">;
 
-export function createPool(url: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 10_000 });
+export function createPool(
+  url: string,
+  max = 10,
+  applicationName = `paul-${process.pid}`,
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    idleTimeoutMillis: 10_000,
+    // Says which Paul process (and database handle) a connection belongs to.
+    application_name: applicationName,
+  });
   // A client losing its connection (idle in the pool, or checked out) must not
   // crash the process; the query that needed it fails and is retried or reported.
   pool.on("error", () => {});
