@@ -12,7 +12,9 @@ import { join } from "node:path";
 import type { GatePlan } from "../src/gates/discover.ts";
 import { runGates } from "../src/gates/run.ts";
 import { rawExec, scrubbedEnv } from "../src/workspace/exec.ts";
+import { setHostEnv } from "../src/workspace/host.ts";
 
+setHostEnv(process.env);
 const env = scrubbedEnv(process.env);
 const identity = (s: string) => s;
 

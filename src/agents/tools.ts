@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { execCommand, rawExec, type Sandbox, scrubbedEnv } from "../workspace/exec.ts";
+import { hostEnv } from "../workspace/host.ts";
 import { displayPath, optInt, resolveInside, str, ToolError, tool } from "./paths.ts";
 import type { AgentTool } from "./types.ts";
 import { listDir, viewFile } from "./view.ts";
@@ -69,7 +70,7 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function readOnlyTools(root: string, opts: ReadOnlyToolOptions = {}): AgentTool[] {
   const sandbox = opts.sandbox ?? { root, hide: [homedir()], expose: [] };
-  const env = opts.env ?? scrubbedEnv(process.env);
+  const env = opts.env ?? scrubbedEnv(hostEnv());
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const maxOutput = opts.maxOutput ?? 20_000;
   return [

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from "commander";
 import { isPaulError, PaulError } from "../errors.ts";
+import { setHostEnv } from "../workspace/host.ts";
 import { runCli } from "./program.ts";
 import { serve } from "./serve.ts";
 
@@ -16,6 +17,10 @@ const positiveNumber = (v: string) => {
     throw new InvalidArgumentError("must be a number above 0, e.g. 5 or 2.5");
   return n;
 };
+
+// The one place the CLI reads its environment: config is parsed from it per
+// command, and child processes start from it (scrubbed).
+setHostEnv(process.env);
 
 const program = new Command("paul")
   .description("Turn a feature request into a reviewed, gate-passing pull request.")

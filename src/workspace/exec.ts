@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { SECRET_ENV_PATTERN } from "../config.ts";
+import { hostEnv } from "./host.ts";
 
 /**
  * Commands run by agents and gates. They fail as a matter of course, so the
@@ -131,7 +132,7 @@ function sandboxScript(sb: Sandbox, command: string, cwd: string): string {
 }
 
 export async function execCommand(command: string, opts: ExecOptions): Promise<ExecResult> {
-  const env = opts.env ?? scrubbedEnv(process.env);
+  const env = opts.env ?? scrubbedEnv(hostEnv());
   if (opts.sandbox && (await canUnshare())) {
     const script = sandboxScript(opts.sandbox, command, opts.cwd);
     const r = await rawExec(
@@ -161,7 +162,7 @@ export function rawExec(file: string, args: string[], opts: ExecOptions): Promis
   return new Promise((resolve) => {
     const child = spawn(file, args, {
       cwd: opts.cwd,
-      env: opts.env ?? scrubbedEnv(process.env),
+      env: opts.env ?? scrubbedEnv(hostEnv()),
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });

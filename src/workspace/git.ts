@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PaulError } from "../errors.ts";
 import { REDACTED } from "../redact.ts";
 import { type ExecResult, rawExec, scrubbedEnv, truncateMiddle } from "./exec.ts";
+import { hostEnv } from "./host.ts";
 
 /**
  * Paul's own git. It runs with an environment that carries no credentials and
@@ -35,7 +36,7 @@ const GIT_MAX_OUTPUT = 16 * 1024 * 1024;
 export const PAUL_AUTHOR = { name: "Paul", email: "paul@localhost" };
 
 export function gitEnv(): Record<string, string> {
-  return scrubbedEnv(process.env, {
+  return scrubbedEnv(hostEnv(), {
     GIT_TERMINAL_PROMPT: "0",
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_CONFIG_GLOBAL: "/dev/null",

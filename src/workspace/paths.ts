@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Sandbox, scrubbedEnv } from "./exec.ts";
+import { hostEnv } from "./host.ts";
 
 /**
  * Where a run's files live under the work directory. Everything here can be
@@ -104,7 +105,7 @@ export function commandEnv(opts: {
   source?: NodeJS.ProcessEnv;
 }): Record<string, string> {
   const cache = packageCacheDir(opts.workDir);
-  return scrubbedEnv(opts.source ?? process.env, {
+  return scrubbedEnv(opts.source ?? hostEnv(), {
     HOME: opts.sandboxHome,
     XDG_CACHE_HOME: join(cache, "xdg"),
     npm_config_cache: join(cache, "npm"),

@@ -75,7 +75,10 @@ describe("ensureMirror", () => {
     const fx = await makeRemote({ "a.txt": "a\n" });
     const work = await tempDir();
     const mod = new URL("../../src/workspace/repo.ts", import.meta.url).pathname;
-    const script = `const m = await import(process.argv[1]);
+    const host = new URL("../../src/workspace/host.ts", import.meta.url).pathname;
+    // Each child is an entry point of its own: it sets the host environment first.
+    const script = `(await import(${JSON.stringify(host)})).setHostEnv(process.env);
+      const m = await import(process.argv[1]);
       const ref = m.resolveRepoSpec(process.argv[2], { githubWebUrl: "https://github.com", cwd: "/" });
       console.log(await m.ensureMirror(ref, process.argv[3]));`;
     const runOne = () =>
