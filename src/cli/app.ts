@@ -1,6 +1,6 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import { createModelClient } from "../agents/index.ts";
-import { type Command, type Config, loadConfig } from "../config.ts";
+import type { Config } from "../config.ts";
 import { type Database, openDatabase } from "../db/open.ts";
 import { PaulError } from "../errors.ts";
 import { createGitHub } from "../github/client.ts";
@@ -13,16 +13,7 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** Config parsed once, the database opened and migrated, dependencies built lazily. */
-export async function openApp(
-  env: NodeJS.ProcessEnv,
-  command: Command,
-  log: (s: string) => void,
-): Promise<App> {
-  const cfg = loadConfig(env, command);
-  return openAppWith(cfg, log);
-}
-
+/** The database opened and migrated, dependencies built lazily, from config parsed once. */
 export async function openAppWith(cfg: Config, log: (s: string) => void): Promise<App> {
   const db = await openDatabase(cfg, { log });
   let model: Anthropic | undefined;
@@ -53,5 +44,3 @@ export async function openAppWith(cfg: Config, log: (s: string) => void): Promis
   };
   return { cfg, db, deps, close: () => db.close() };
 }
-
-export { Anthropic };

@@ -1,18 +1,6 @@
 import type { UsageRecord } from "../agents/types.ts";
 import type { Queryable } from "./pool.ts";
 
-export interface UsageRow {
-  phase: string;
-  role: string;
-  model: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  cost_usd: string;
-  latency_ms: number;
-}
-
 /** One model call as the agent loop reports it, and where in the run it happened. */
 export type UsageInsert = UsageRecord & { runId: string | null; phase: string };
 

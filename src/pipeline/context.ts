@@ -6,7 +6,7 @@ import type { RunRow } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
 import type { GatePlan } from "../gates/discover.ts";
 import { commandEnv, sandboxFor, workspacePaths } from "../workspace/paths.ts";
-import { ensureMirror, type RepoRef } from "../workspace/repo.ts";
+import { mirrorWith, type RepoRef } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
 import type { Deps } from "./deps.ts";
 import type { Phase } from "./phases.ts";
@@ -69,11 +69,8 @@ export function phaseContext(
     repo,
     async checkout() {
       const ref = repo();
-      const mirror = await ensureMirror(
-        ref,
-        cfg.workDir,
-        cfg.github.token ? { token: cfg.github.token } : undefined,
-      );
+      const auth = cfg.github.token ? { token: cfg.github.token } : undefined;
+      const mirror = await mirrorWith(ref, cfg.workDir, run.base_commit, auth);
       const dir = workspacePaths(cfg.workDir, run.id).baseDir;
       await createWorktree(mirror, dir, `paul-base/${run.id}`, run.base_commit ?? run.base_branch);
       return { repo: ref, mirror, dir };

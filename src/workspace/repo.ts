@@ -142,6 +142,26 @@ export async function ensureMirror(ref: RepoRef, workDir: string, auth?: GitAuth
   return dir;
 }
 
+/**
+ * The mirror as this machine has it, refreshed from the remote only when it is
+ * missing or lacks `commit`: a phase working on a pinned commit (or fetching
+ * the one ref it needs) does not pay for refreshing the whole remote.
+ */
+export async function mirrorWith(
+  ref: RepoRef,
+  workDir: string,
+  commit: string | null,
+  auth?: GitAuth,
+): Promise<string> {
+  const dir = mirrorDir(workDir, ref);
+  const usable = existsSync(join(dir, "HEAD")) && (!commit || (await hasCommit(dir, commit)));
+  return usable ? dir : ensureMirror(ref, workDir, auth);
+}
+
+export async function hasCommit(mirror: string, commit: string): Promise<boolean> {
+  return (await git(["cat-file", "-e", `${commit}^{commit}`], mirror, { allowFail: true })).ok;
+}
+
 async function cloneMirror(ref: RepoRef, dir: string, auth?: GitAuth): Promise<void> {
   const tmp = `${dir}.tmp-${randomUUID().slice(0, 8)}`;
   try {

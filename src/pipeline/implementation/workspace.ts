@@ -1,13 +1,12 @@
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../config.ts";
 import type { RunRow } from "../../db/runs.ts";
 import { PaulError } from "../../errors.ts";
 import type { Sandbox } from "../../workspace/exec.ts";
-import { type GitAuth, git } from "../../workspace/git.ts";
+import type { GitAuth } from "../../workspace/git.ts";
 import { commandEnv, sandboxFor, workspacePaths } from "../../workspace/paths.ts";
 import { fetchRef, pushRef } from "../../workspace/push.ts";
-import { ensureMirror, mirrorDir, type RepoRef } from "../../workspace/repo.ts";
+import { hasCommit, mirrorWith, type RepoRef } from "../../workspace/repo.ts";
 import { createWorktree } from "../../workspace/worktree.ts";
 import { repoFromRun } from "../context.ts";
 
@@ -38,15 +37,8 @@ export interface RunGit {
 export async function openRunGit(cfg: Config, run: RunRow): Promise<RunGit> {
   const repo = repoFromRun(run);
   const auth = cfg.github.token ? { token: cfg.github.token } : undefined;
-  const existing = mirrorDir(cfg.workDir, repo);
-  const mirror = existsSync(join(existing, "HEAD"))
-    ? existing
-    : await ensureMirror(repo, cfg.workDir, auth);
+  const mirror = await mirrorWith(repo, cfg.workDir, null, auth);
   return { repo, mirror, auth, cfg, run };
-}
-
-async function hasCommit(mirror: string, commit: string): Promise<boolean> {
-  return (await git(["cat-file", "-e", `${commit}^{commit}`], mirror, { allowFail: true })).ok;
 }
 
 /** Make sure `commit` is in the mirror, fetching `ref` (where it was pushed) if it is not. */

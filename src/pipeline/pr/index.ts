@@ -4,7 +4,7 @@ import { usageTotals } from "../../db/usage.ts";
 import { PaulError } from "../../errors.ts";
 import { openOrReusePullRequest } from "../../github/pulls.ts";
 import { fetchRef, pushRef } from "../../workspace/push.ts";
-import { ensureMirror } from "../../workspace/repo.ts";
+import { mirrorWith } from "../../workspace/repo.ts";
 import type { Analysis } from "../analysis/schema.ts";
 import type { Approaches } from "../approaches/schema.ts";
 import type { PhaseContext } from "../context.ts";
@@ -20,7 +20,7 @@ export async function runPr(ctx: PhaseContext): Promise<void> {
   const impl = await ctx.output<ImplementationResult>("implementation");
   const repo = ctx.repo();
   const auth = cfg.github.token ? { token: cfg.github.token } : undefined;
-  const mirror = await ensureMirror(repo, cfg.workDir, auth);
+  const mirror = await mirrorWith(repo, cfg.workDir, null, auth);
   // The result may have been produced on another machine: take it from the remote.
   const local = `refs/paul/${ctx.run.id}/pr`;
   await fetchRef(mirror, repo.url, featureRef(ctx.run.id), local, auth);
