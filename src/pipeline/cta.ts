@@ -94,17 +94,15 @@ export async function resolveCta(
     if (step.kind === "task") {
       return { cta, summary: await decidePause(tx, cta, step.action, by) };
     }
-    if (step.memory) {
-      await addMemory(tx, {
-        runId: run.id,
-        repoKey: run.repo_key,
-        scope: "run",
-        kind: step.memoryKind ?? "decision",
-        phase: cta.phase,
-        content: step.memory,
-        author: by,
-      });
-    }
+    await addMemory(tx, {
+      runId: run.id,
+      repoKey: run.repo_key,
+      scope: "run",
+      kind: step.memoryKind,
+      phase: cta.phase,
+      content: step.memory,
+      author: by,
+    });
     await enqueuePhase(tx, run.id, step.phase);
     await updateRun(tx, run.id, { status: "running", phase: step.phase });
     return { cta, summary: `${by} chose ${decision.action}; next: ${step.phase}.` };

@@ -1,69 +1,54 @@
 import type { CtaKind, CtaOption, Decision } from "../db/ctas.ts";
-import type { Phase } from "./phases.ts";
+import { nextPhase, type Phase } from "./phases.ts";
 
 /**
  * What a decision on a CTA leads to. Pure, so the whole steering logic can be
  * read (and tested) in one place; cta.ts applies it in one transaction.
  */
 export type Step =
-  | { kind: "enqueue"; phase: Phase; memory?: string; memoryKind?: "feedback" | "decision" }
+  | { kind: "enqueue"; phase: Phase; memory: string; memoryKind: "feedback" | "decision" }
   | { kind: "ask_choice_again" }
   | { kind: "cancel" }
   /** A paused implementation task (or wave): retry it, or skip it and what depends on it. */
   | { kind: "task"; action: "retry" | "skip" };
 
+const decided = (phase: Phase, memory: string): Step => ({
+  kind: "enqueue",
+  phase,
+  memory,
+  memoryKind: "decision",
+});
+const feedback = (phase: Phase, memory: string): Step => ({
+  kind: "enqueue",
+  phase,
+  memory,
+  memoryKind: "feedback",
+});
+
 export function stepFor(phase: Phase, kind: CtaKind, d: Decision, who: string): Step {
   if (d.action === "cancel") return { kind: "cancel" };
   switch (kind) {
-    case "approval":
-      if (d.action === "approve") {
-        const next: Phase =
-          phase === "analysis" ? "approaches" : phase === "judging" ? "implementation" : "pr";
-        return {
-          kind: "enqueue",
-          phase: next,
-          memory: `${who} approved the ${phase} result.`,
-          memoryKind: "decision",
-        };
-      }
-      if (d.action === "revise")
-        return { kind: "enqueue", phase, memory: d.feedback, memoryKind: "feedback" };
+    case "approval": {
+      const next = nextPhase(phase);
+      if (d.action === "approve" && next)
+        return decided(next, `${who} approved the ${phase} result.`);
+      if (d.action === "revise") return feedback(phase, d.feedback);
       if (d.action === "choose_another") return { kind: "ask_choice_again" };
       break;
+    }
     case "choice":
       if (d.action === "choose")
-        return {
-          kind: "enqueue",
-          phase: "judging",
-          memory: `${who} chose approach ${d.approach + 1}.`,
-          memoryKind: "decision",
-        };
+        return decided("judging", `${who} chose approach ${d.approach + 1}.`);
       if (d.action === "regenerate")
-        return {
-          kind: "enqueue",
-          phase: "approaches",
-          memory: d.feedback || `${who} asked for different approaches.`,
-          memoryKind: "feedback",
-        };
+        return feedback("approaches", d.feedback || `${who} asked for different approaches.`);
       break;
     case "judging_failed":
       if (d.action === "choose_another") return { kind: "ask_choice_again" };
       if (d.action === "override")
-        return {
-          kind: "enqueue",
-          phase: "implementation",
-          memory: `${who} overrode the failed review.`,
-          memoryKind: "decision",
-        };
+        return decided("implementation", `${who} overrode the failed review.`);
       break;
     case "create_pr":
-      if (d.action === "approve")
-        return {
-          kind: "enqueue",
-          phase: "pr",
-          memory: `${who} asked for the PR.`,
-          memoryKind: "decision",
-        };
+      if (d.action === "approve") return decided("pr", `${who} asked for the PR.`);
       break;
     case "pause":
       if (d.action === "retry" || d.action === "skip") return { kind: "task", action: d.action };
