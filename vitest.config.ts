@@ -5,6 +5,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts"],
     setupFiles: ["test/support/setup.ts"],
+    reporters: ["default", "./test/support/totals-reporter.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: files that spawn git, gates and workers must not all run at once.

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   not_allowed: false,
   cancelled: false,
   not_found: false,
+  database_unavailable: true,
   internal: true,
 } as const;
 

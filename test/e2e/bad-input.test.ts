@@ -62,10 +62,10 @@ test.each([
     ["build", "add x", "--repo", "acme/greetings", "--approach", "zero"],
     /must be a whole number/,
   ],
-])("%s: a clear message, a non-zero exit, and no run", async (_what, args, message) => {
+])("%s: a clear message, exit 2, and no run", async (_what, args, message) => {
   const before = await countRuns();
   const res = await runPaul(args, env);
-  expect(res.code).not.toBe(0);
+  expect(res.code).toBe(2);
   expect(res.stderr).toMatch(message);
   expect(await countRuns()).toBe(before);
 });

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -28,7 +29,7 @@ export default async function setup(project: TestProject) {
     adminUrl = external;
   } else {
     dataDir = await mkdtemp(join(tmpdir(), "paul-test-pg-"));
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = process.env.PAUL_PG_PORT ? Number(process.env.PAUL_PG_PORT) : await freePort();
     const h = await startEmbeddedPostgres({
       dataDir: join(dataDir, "data"),
       port,
@@ -69,4 +70,17 @@ export function withDatabase(url: string, db: string): string {
   const u = new URL(url);
   u.pathname = `/${db}`;
   return u.toString();
+}
+
+/** A port the OS says is free right now (not a random guess that may collide). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }
