@@ -3,6 +3,11 @@ import { join } from "node:path";
 import { z } from "zod";
 import { PaulError } from "./errors.ts";
 import { makeRedactor, type Redactor } from "./redact.ts";
+import {
+  DEFAULT_ALLOWED_HOSTS,
+  type NetworkPolicy,
+  type SandboxPolicy,
+} from "./workspace/sandbox-policy.ts";
 
 /**
  * Environment → zod → typed config, parsed once at start-up and passed down.
@@ -46,6 +51,22 @@ export const VARS = {
     schema: int(1024, 65535),
     example: "54329",
     why: "the port of the embedded Postgres (default 54329)",
+  },
+  PAUL_SANDBOX: {
+    schema: z.enum(["on", "off"]),
+    example: "on",
+    why: "off runs agents' commands and gates without the sandbox (not recommended; every run says so)",
+  },
+  PAUL_SANDBOX_NETWORK: {
+    schema: z
+      .string()
+      .trim()
+      .refine(
+        (v) => v === "on" || v === "off" || /^[A-Za-z0-9*.:,\s-]+$/.test(v),
+        'must be "on", "off" or a comma-separated list of hosts',
+      ),
+    example: "registry.npmjs.org,github.com",
+    why: "network for agents' commands and gates: on, off, or the hosts allowed (default: the common package registries and GitHub)",
   },
   ANTHROPIC_API_KEY: {
     schema: z.string().min(10),
@@ -218,7 +239,20 @@ export interface Config {
     httpPort: number;
     approvers: string[];
   };
+  sandbox: SandboxPolicy;
   redact: Redactor;
+}
+
+function networkPolicy(v: string | undefined): NetworkPolicy {
+  if (v === undefined) return { mode: "allow", hosts: DEFAULT_ALLOWED_HOSTS };
+  if (v === "on" || v === "off") return { mode: v };
+  return {
+    mode: "allow",
+    hosts: v
+      .split(",")
+      .map((h) => h.trim())
+      .filter(Boolean),
+  };
 }
 
 function describe(name: VarName, spec: VarSpec, problem: string, command: Command): string {
@@ -288,6 +322,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
     workerConcurrency: numb("PAUL_WORKER_CONCURRENCY", 4),
     taskConcurrency: numb("PAUL_TASK_CONCURRENCY", 3),
     workerStaleSeconds: numb("PAUL_WORKER_STALE_SECONDS", 30),
+    sandbox: {
+      enabled: str("PAUL_SANDBOX") !== "off",
+      network: networkPolicy(str("PAUL_SANDBOX_NETWORK")),
+    },
     github: {
       token: str("GITHUB_TOKEN"),
       apiUrl: str("GITHUB_API_URL") ?? "https://api.github.com",

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   cancelled: false,
   not_found: false,
   database_unavailable: true,
+  sandbox_unavailable: false,
   internal: true,
 } as const;
 

@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import { newRunId } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
 import { discoverGates, type GatePlan } from "../gates/discover.ts";
+import { preflight } from "../gates/preflight.ts";
 import { workspacePaths } from "../workspace/paths.ts";
 import { ensureMirror, type RepoRef, resolveBase, resolveRepoSpec } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
@@ -59,5 +60,6 @@ export async function prepareRun(
   const dir = workspacePaths(cfg.workDir, id).baseDir;
   await createWorktree(mirror, dir, `paul-base/${id}`, base.commit);
   const gates = await discoverGates(dir);
+  await preflight(cfg, { id, dir, mirror }, gates);
   return { id, feature, repo, base, gates };
 }

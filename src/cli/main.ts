@@ -123,6 +123,8 @@ function report(e: unknown): void {
     "repo_unreachable",
     "base_branch_missing",
     "not_found",
+    "gate_missing",
+    "sandbox_unavailable",
   ];
   process.exitCode = usage.includes(err.code) ? 2 : 1;
 }

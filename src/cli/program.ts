@@ -9,6 +9,7 @@ import { isPhase } from "../pipeline/phases.ts";
 import { cancelRun, enqueuePhase, startRun } from "../pipeline/run.ts";
 import { startWorker } from "../queue/worker.ts";
 import { makeRedactor } from "../redact.ts";
+import { setSandboxPolicy } from "../workspace/sandbox-policy.ts";
 import { type App, openAppWith } from "./app.ts";
 import { type AutoAnswers, LineReader, terminalAnswerer } from "./ask.ts";
 import { type BuildRequest, cliUser, prepareRun } from "./build.ts";
@@ -34,6 +35,7 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
   const config = (command: Command): Config => {
     const cfg = loadConfig(env, command);
     redact = cfg.redact;
+    setSandboxPolicy(cfg.sandbox);
     return cfg;
   };
   const log = (s: string) => io.err(`${s}\n`);

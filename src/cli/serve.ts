@@ -3,6 +3,7 @@ import { isPaulError, PaulError } from "../errors.ts";
 import { startWorker } from "../queue/worker.ts";
 import { EVENTS_PATH } from "../slack/app.ts";
 import { startSlackService } from "../slack/service.ts";
+import { setSandboxPolicy } from "../workspace/sandbox-policy.ts";
 import { openAppWith } from "./app.ts";
 
 /**
@@ -16,6 +17,7 @@ export async function serve(
   o: { concurrency?: number | undefined } = {},
 ): Promise<void> {
   const cfg = loadConfig(env, "serve");
+  setSandboxPolicy(cfg.sandbox);
   const log = (s: string) => io.err(`${cfg.redact(s)}\n`);
   try {
     const app = await openAppWith(cfg, log);

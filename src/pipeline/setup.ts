@@ -1,6 +1,7 @@
 import type { Queryable } from "../db/pool.ts";
 import type { RunRow } from "../db/runs.ts";
 import { discoverGates } from "../gates/discover.ts";
+import { preflight } from "../gates/preflight.ts";
 import { workspacePaths } from "../workspace/paths.ts";
 import { ensureMirror, resolveBase } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
@@ -24,6 +25,7 @@ export async function settleBase(deps: Deps, run: RunRow): Promise<RunRow> {
   const dir = workspacePaths(cfg.workDir, run.id).baseDir;
   await createWorktree(mirror, dir, `paul-base/${run.id}`, base.commit);
   const gates = await discoverGates(dir);
+  await preflight(cfg, { id: run.id, dir, mirror }, gates);
   return pinBase(deps.pool, run.id, base.commit, gates);
 }
 

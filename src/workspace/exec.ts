@@ -1,6 +1,9 @@
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { SECRET_ENV_PATTERN } from "../config.ts";
+import { toPaulError } from "../errors.ts";
 import { hostEnv } from "./host.ts";
+import { sandboxPolicy } from "./sandbox-policy.ts";
 
 /**
  * Commands run by agents and gates. They fail as a matter of course, so the
@@ -21,14 +24,18 @@ export interface ExecResult {
 }
 
 export interface Sandbox {
-  /** The only directory the command may write to and see besides system paths. */
+  /** The worktree: the command's working files, writable. */
   root: string;
-  /** Directories hidden from the command (home, Paul's own data). */
+  /** Directories and files hidden from the command (homes, Paul's data, credential stores). */
   hide: string[];
-  /** Extra directories made visible again inside hidden ones (git mirror, caches). */
+  /** Other writable directories, visible even inside hidden ones (caches, the command's HOME). */
   expose: string[];
-  /** Directories made visible read-only (Paul's own toolchain, e.g. its Node). */
+  /** Visible read-only, also inside hidden ones (the git mirror, toolchains, CA files). */
   readOnly?: string[];
+  /** Never writable, even inside a writable directory. */
+  protect?: string[];
+  /** Network hosts allowed on top of the policy's (the repository's own). */
+  hosts?: string[];
 }
 
 export interface ExecOptions {
@@ -43,7 +50,23 @@ export interface ExecOptions {
 
 export const DEFAULT_MAX_OUTPUT = 8000;
 
+/** TLS and proxy settings: without them a gate behind a corporate proxy or private CA hangs. */
+export const TLS_PROXY_VARS = [
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "REQUESTS_CA_BUNDLE",
+  "CURL_CA_BUNDLE",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+];
+
 const PASS_THROUGH = [
+  ...TLS_PROXY_VARS,
   "PATH",
   "LANG",
   "LC_ALL",
@@ -90,59 +113,38 @@ export function truncateMiddle(
   };
 }
 
-let userNamespacesWork: boolean | undefined;
-async function canUnshare(): Promise<boolean> {
-  if (userNamespacesWork !== undefined) return userNamespacesWork;
-  const r = await rawExec("unshare", ["--mount", "--map-root-user", "true"], {
-    cwd: "/",
-    timeoutMs: 5000,
-  });
-  userNamespacesWork = r.exitCode === 0;
-  return userNamespacesWork;
-}
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** A shell prelude, run inside a private mount namespace, that hides directories and re-exposes the workspace. */
-function sandboxScript(sb: Sandbox, command: string, cwd: string): string {
-  // Parents before children, so a kept directory inside another stays visible.
-  const keep = [
-    ...[sb.root, ...sb.expose].map((dir) => ({ dir, ro: false })),
-    ...(sb.readOnly ?? []).map((dir) => ({ dir, ro: true })),
-  ].sort((a, b) => a.dir.length - b.dir.length);
-  // Stage the kept directories on a private tmpfs before hiding their parents,
-  // then mount them back at their own paths.
-  const lines = [
-    "set -e",
-    "S=/mnt; [ -d $S ] || S=/media; [ -d $S ] || S=/srv",
-    "mount -t tmpfs paul-stage $S",
-  ];
-  for (const [i, { dir }] of keep.entries()) {
-    lines.push(`mkdir -p $S/${i}`, `mount --rbind ${q(dir)} $S/${i}`);
-  }
-  lines.push("mount -t tmpfs paul-tmp /tmp");
-  for (const dir of sb.hide)
-    lines.push(`if [ -d ${q(dir)} ]; then mount -t tmpfs paul-hidden ${q(dir)}; fi`);
-  for (const [i, { dir, ro }] of keep.entries()) {
-    lines.push(`mkdir -p ${q(dir)}`, `mount --rbind $S/${i} ${q(dir)}`);
-    if (ro) lines.push(`mount -o remount,bind,ro ${q(dir)}`);
-  }
-  lines.push(`cd ${q(cwd)}`, "set +e", `exec bash -c ${q(command)}`);
-  return lines.join("\n");
-}
-
+/** The command under the sandbox runtime; a sandbox that cannot start runs nothing. */
 export async function execCommand(command: string, opts: ExecOptions): Promise<ExecResult> {
   const env = opts.env ?? scrubbedEnv(hostEnv());
-  if (opts.sandbox && (await canUnshare())) {
-    const script = sandboxScript(opts.sandbox, command, opts.cwd);
-    const r = await rawExec(
-      "unshare",
-      ["--mount", "--map-root-user", "--fork", "bash", "-c", script],
-      {
-        ...opts,
-        env,
-      },
-    );
+  if (opts.sandbox && sandboxPolicy().enabled) {
+    const sb = opts.sandbox;
+    let wrapped: string;
+    try {
+      // Loaded on first use: the runtime is most of a bare CLI start's imports.
+      const { wrapInSandbox } = await import("./sandbox.ts");
+      wrapped = await wrapInSandbox(command, {
+        writable: [sb.root, ...sb.expose],
+        readOnly: sb.readOnly ?? [],
+        hidden: sb.hide,
+        // A worktree's `.git` names its git directory: replaced, it would
+        // point Paul's own git at a config (filters, hooks) the agent wrote.
+        protect: [join(sb.root, ".git"), ...(sb.protect ?? [])],
+        hosts: sb.hosts ?? [],
+      });
+    } catch (e) {
+      const err = toPaulError(e);
+      return {
+        command,
+        exitCode: 126,
+        signal: null,
+        timedOut: false,
+        output: `[not run: ${err.toUserText()}]`,
+        truncated: false,
+        durationMs: 0,
+        ok: false,
+      };
+    }
+    const r = await rawExec("bash", ["-c", wrapped], { ...opts, env });
     return { ...r, command };
   }
   const r = await rawExec("bash", ["-c", command], { ...opts, env });

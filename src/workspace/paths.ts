@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Sandbox, scrubbedEnv } from "./exec.ts";
+import { SECRET_ENV_PATTERN } from "../config.ts";
+import { type Sandbox, scrubbedEnv, TLS_PROXY_VARS } from "./exec.ts";
 import { hostEnv } from "./host.ts";
 
 /**
@@ -63,28 +64,129 @@ export interface SandboxConfig {
   sandboxHome?: string;
 }
 
+/** Credential stores under a home: hidden always, also inside a visible toolchain root. */
+const CREDENTIAL_STORES = [
+  ".ssh",
+  ".aws",
+  ".azure",
+  ".config/gcloud",
+  ".config/gh",
+  ".config/hub",
+  ".docker",
+  ".netrc",
+  ".npmrc",
+  ".yarnrc",
+  ".yarnrc.yml",
+  ".pypirc",
+  ".git-credentials",
+  ".config/git/credentials",
+  ".gnupg",
+  ".kube",
+  ".cargo/credentials",
+  ".cargo/credentials.toml",
+  ".gem/credentials",
+  ".m2/settings.xml",
+  ".local/share/keyrings",
+];
+
+/** Toolchain roots named by the variables their installers set. */
+const TOOLCHAIN_VARS = [
+  "NVM_DIR",
+  "VOLTA_HOME",
+  "FNM_DIR",
+  "PNPM_HOME",
+  "COREPACK_HOME",
+  "BUN_INSTALL",
+  "PYENV_ROOT",
+  "CARGO_HOME",
+  "RUSTUP_HOME",
+  "GOROOT",
+  "GOPATH",
+  "SDKMAN_DIR",
+  "ASDF_DIR",
+  "ASDF_DATA_DIR",
+];
+
+const SANDBOX_TMP = "/tmp/claude";
+
+const homes = () => [...new Set([homedir(), "/root", "/home"])];
+
 /**
- * Hide every home on the machine; show the worktree, its mirror, the caches
- * and the sandbox HOME. Toolchains installed under a home (nvm, ~/.cargo/bin)
- * stay hidden too: the sandbox binds read-write, and a command that could
- * write to a directory on Paul's own PATH could plant a `git` that Paul then
- * runs with a token.
+ * Where a PATH entry's tool lives: under a home, the first directory below it
+ * (~/.nvm, ~/.cargo, ~/.local) so a shim finds its versions; elsewhere the
+ * prefix of a `bin` directory (/opt/pnpm/bin → /opt/pnpm).
+ */
+function toolRoot(dir: string): string {
+  for (const h of homes()) {
+    if (dir.startsWith(`${h}/`)) {
+      const rest = dir.slice(h.length + 1).split("/");
+      const first = h === "/home" ? rest.slice(0, 2).join("/") : (rest[0] ?? "");
+      const top = join(h, first);
+      // A tool directly under a home (~/bin) exposes only itself, not the home.
+      return homes().includes(top) || rest.length <= (h === "/home" ? 2 : 1) ? dir : top;
+    }
+  }
+  return basename(dir) === "bin" && dirname(dir) !== "/" && dirname(dir) !== "/usr"
+    ? dirname(dir)
+    : dir;
+}
+
+/**
+ * The user's tools, read-only: every directory on the PATH Paul was started
+ * with, the toolchain roots those commands live in, and the files the TLS
+ * variables name. Read-only, so a command can't plant a `git` that Paul's own
+ * PATH would then find.
+ */
+export function userToolDirs(env: NodeJS.ProcessEnv = hostEnv()): string[] {
+  const out: string[] = [];
+  for (const d of (env.PATH ?? "").split(":")) {
+    if (!d || !isAbsolute(d) || !existsSync(d)) continue;
+    out.push(d, toolRoot(d));
+  }
+  for (const v of [...TOOLCHAIN_VARS, ...TLS_PROXY_VARS.filter((k) => !/proxy/i.test(k))]) {
+    const p = env[v];
+    if (p && isAbsolute(p) && existsSync(p)) out.push(p);
+  }
+  return [...new Set(out)];
+}
+
+/** Credential stores, Paul's data, and any file a credential variable names. */
+export function credentialPaths(paulHome: string, env: NodeJS.ProcessEnv = hostEnv()): string[] {
+  const out = [resolve(paulHome)];
+  for (const h of [homedir(), "/root"]) for (const c of CREDENTIAL_STORES) out.push(join(h, c));
+  for (const [k, v] of Object.entries(env)) {
+    if (v && SECRET_ENV_PATTERN.test(k) && isAbsolute(v) && existsSync(v)) out.push(v);
+  }
+  return [...new Set(out)];
+}
+
+/**
+ * Hide every home on the machine and Paul's data; the worktree, the caches
+ * and the sandbox HOME are writable; the git mirror (which holds the
+ * worktree's git directory: config, hooks, refs) and the user's toolchains are
+ * read-only; credential stores stay hidden inside whatever is visible.
  */
 export function sandboxFor(cfg: SandboxConfig): Sandbox {
   const cache = packageCacheDir(cfg.workDir);
-  // A bind mount needs its source to exist.
   mkdirSync(cache, { recursive: true });
   if (cfg.sandboxHome) mkdirSync(cfg.sandboxHome, { recursive: true });
-  const hide = [...new Set([homedir(), resolve(cfg.home), "/root"])];
-  const expose = [resolve(cfg.mirror), cache];
+  // /tmp too: other programs' files live there. The runtime points TMPDIR at
+  // /tmp/claude, which stays writable.
+  mkdirSync(SANDBOX_TMP, { recursive: true });
+  const hide = [...new Set([...homes(), "/tmp", ...credentialPaths(cfg.home)])];
+  const expose = [cache, SANDBOX_TMP];
   if (cfg.sandboxHome) expose.push(resolve(cfg.sandboxHome));
-  return { root: resolve(cfg.root), hide, expose: [...new Set(expose)], readOnly: toolchainDirs() };
+  return {
+    root: resolve(cfg.root),
+    hide,
+    expose: [...new Set(expose)],
+    readOnly: [...new Set([resolve(cfg.mirror), ...toolchainDirs(), ...userToolDirs()])],
+  };
 }
 
 /**
  * Paul's own Node and tools live in its node_modules, which may sit under a
- * hidden home or /tmp: they stay visible, read-only, so a command can neither
- * lose them nor plant something Paul would later run.
+ * hidden home or /tmp: they stay visible, read-only.
  */
 function toolchainDirs(): string[] {
   const own = fileURLToPath(new URL("../../node_modules", import.meta.url));
