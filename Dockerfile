@@ -1,10 +1,11 @@
 # Paul: the Slack app with a worker (`paul serve`), or a worker alone (`paul worker`).
 FROM node:22-bookworm-slim
 
-# git for workspaces; util-linux for unshare (the command sandbox); a postgres
-# user so the embedded database can run when no DATABASE_URL is given.
+# git for workspaces; bubblewrap, socat and ripgrep for the command sandbox
+# (@anthropic-ai/sandbox-runtime); a postgres user so the embedded database can
+# run when no DATABASE_URL is given.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git ca-certificates util-linux \
+ && apt-get install -y --no-install-recommends git ca-certificates bubblewrap socat ripgrep \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --shell /bin/bash postgres
 
@@ -12,6 +13,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts=false \
  && npm cache clean --force
+COPY bin ./bin
 COPY src ./src
 COPY tasks ./tasks
 COPY migrations ./migrations

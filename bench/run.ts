@@ -3,7 +3,9 @@
  * so they mean the same on any machine:
  * - gates: independent gates run concurrently vs the same gates one by one;
  * - output cap: memory growth while a command prints 64 MB, Paul's capped
- *   capture vs buffering everything (what execFile with a large maxBuffer does).
+ *   capture vs buffering everything (what execFile with a large maxBuffer does);
+ * - sandbox: the time one command takes inside the sandbox vs a bare spawn of
+ *   the same command (the runtime already started, as in a run).
  */
 import { execFile } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
@@ -11,8 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GatePlan } from "../src/gates/discover.ts";
 import { runGates } from "../src/gates/run.ts";
-import { rawExec, scrubbedEnv } from "../src/workspace/exec.ts";
+import { execCommand, rawExec, scrubbedEnv } from "../src/workspace/exec.ts";
 import { setHostEnv } from "../src/workspace/host.ts";
+import { sandboxFor } from "../src/workspace/paths.ts";
+import { stopSandbox } from "../src/workspace/sandbox.ts";
 
 setHostEnv(process.env);
 const env = scrubbedEnv(process.env);
@@ -69,7 +73,35 @@ async function outputBench(): Promise<[string, string, string]> {
   ];
 }
 
-const rows = [await gatesBench(), await outputBench()];
+async function sandboxBench(): Promise<[string, string, string]> {
+  const paulHome = await mkdtemp(join(tmpdir(), "paul-bench-home-"));
+  const root = await mkdtemp(join(tmpdir(), "paul-bench-wt-"));
+  const sandbox = sandboxFor({
+    home: paulHome,
+    workDir: join(paulHome, "work"),
+    root,
+    mirror: root,
+  });
+  const opts = { cwd: root, timeoutMs: 30_000, env };
+  const cmd = "git --version >/dev/null && ls >/dev/null";
+  await execCommand(cmd, { ...opts, sandbox }); // starts the runtime's proxies once
+  const n = 20;
+  const median = async (fn: () => Promise<unknown>) => {
+    const xs: number[] = [];
+    for (let i = 0; i < n; i++) xs.push(await time(fn));
+    return xs.sort((a, b) => a - b)[Math.floor(n / 2)]!;
+  };
+  const bare = await median(() => execCommand(cmd, opts));
+  const boxed = await median(() => execCommand(cmd, { ...opts, sandbox }));
+  await stopSandbox();
+  return [
+    "one command in the sandbox",
+    `${(boxed / bare).toFixed(1)}× a bare spawn (+${(boxed - bare).toFixed(0)} ms)`,
+    `median of ${n}: ${boxed.toFixed(0)} ms vs ${bare.toFixed(0)} ms`,
+  ];
+}
+
+const rows = [await gatesBench(), await outputBench(), await sandboxBench()];
 const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
 process.stdout.write(`${"benchmark".padEnd(widths[0]!)}  ${"ratio".padEnd(widths[1]!)}  raw\n`);
 for (const r of rows)

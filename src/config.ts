@@ -339,7 +339,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
       httpPort: numb("PAUL_HTTP_PORT", 3000),
       approvers: (v.PAUL_APPROVERS as string[] | undefined) ?? [],
     },
-    redact: makeRedactor(secrets),
+    // Every credential-looking variable's value too: a repository's passEnv
+    // can hand one to its gates, and it must not come back in their output.
+    redact: makeRedactor([
+      ...secrets,
+      ...Object.entries(env)
+        .filter(([k, val]) => SECRET_ENV_PATTERN.test(k) && val !== undefined && val.length >= 8)
+        .map(([, val]) => val),
+    ]),
   };
 }
 

@@ -49,6 +49,8 @@ export interface GatePlan {
   gates: { gate: GateName; command: string }[];
   /** From the config file's timeoutSeconds; overrides the caller's timeout. */
   timeoutMs?: number;
+  /** Variables the repository asks to give its commands (an agent can read them too). */
+  passEnv?: string[];
 }
 
 export const GATES_CONFIG_FILE = "paul.gates.json";
@@ -63,6 +65,10 @@ export const GatesConfigSchema = z.strictObject({
     build: command.optional(),
   }),
   timeoutSeconds: z.number().int().min(1).max(7200).optional(),
+  passEnv: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"))
+    .max(50)
+    .optional(),
 });
 
 const LOCKFILES: { file: string; pm: PackageManager; install: string }[] = [
@@ -87,7 +93,7 @@ function badFile(file: string, problem: string): PaulError {
   return new PaulError("bad_input", `${file} in the repository is not valid: ${problem}`, {
     hint:
       file === GATES_CONFIG_FILE
-        ? `Fix ${file}: {"install"?: string, "gates": {"typecheck"?, "test"?, "lint"?, "build"?: string}, "timeoutSeconds"?: number}.`
+        ? `Fix ${file}: {"install"?: string, "gates": {"typecheck"?, "test"?, "lint"?, "build"?: string}, "timeoutSeconds"?: number, "passEnv"?: string[]}.`
         : `Fix ${file} so that it is valid JSON.`,
   });
 }
@@ -118,6 +124,7 @@ function fromConfig(raw: unknown): GatePlan {
   };
   if (cfg.install) plan.install = cfg.install;
   if (cfg.timeoutSeconds) plan.timeoutMs = cfg.timeoutSeconds * 1000;
+  if (cfg.passEnv?.length) plan.passEnv = cfg.passEnv;
   return plan;
 }
 

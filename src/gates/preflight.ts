@@ -35,7 +35,7 @@ export async function preflight(
     mirror: run.mirror,
     sandboxHome,
   });
-  const env = commandEnv({ sandboxHome, workDir: cfg.workDir });
+  const env = commandEnv({ sandboxHome, workDir: cfg.workDir, pass: gates.passEnv ?? [] });
   const commands = [
     ...(gates.install ? [{ gate: "install", command: gates.install }] : []),
     ...gates.gates,

@@ -12,9 +12,13 @@ import {
 } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
 import { enqueue } from "../queue/catalog.ts";
+import { sandboxPolicy } from "../workspace/sandbox-policy.ts";
 import type { Phase } from "./phases.ts";
 
 /** Create the run and queue its first phase in one transaction. */
+export const SANDBOX_OFF_NOTICE =
+  "⚠ Sandbox off (PAUL_SANDBOX=off): agents' commands and gates run unsandboxed, with your files in reach.";
+
 export async function startRun(pool: Pool, r: NewRun): Promise<RunRow> {
   return withTransaction(pool, async (tx) => {
     const run = await insertRun(tx, r);
@@ -23,6 +27,12 @@ export async function startRun(pool: Pool, r: NewRun): Promise<RunRow> {
       repo: r.repoSpec,
       base: r.baseBranch,
     });
+    if (!sandboxPolicy().enabled) {
+      await insertEvent(tx, run.id, "progress", {
+        phase: "analysis",
+        message: SANDBOX_OFF_NOTICE,
+      });
+    }
     await enqueue(tx, "analysis", { runId: run.id, revision: 0 });
     return run;
   });

@@ -205,9 +205,17 @@ export function commandEnv(opts: {
   workDir: string;
   extra?: Record<string, string>;
   source?: NodeJS.ProcessEnv;
+  /** Named by the repository's paul.gates.json (passEnv): passed even when they look secret. */
+  pass?: string[];
 }): Record<string, string> {
   const cache = packageCacheDir(opts.workDir);
-  return scrubbedEnv(opts.source ?? hostEnv(), {
+  const source = opts.source ?? hostEnv();
+  const passed: Record<string, string> = {};
+  for (const k of opts.pass ?? []) {
+    const v = source[k];
+    if (v !== undefined) passed[k] = v;
+  }
+  const env = scrubbedEnv(source, {
     HOME: opts.sandboxHome,
     XDG_CACHE_HOME: join(cache, "xdg"),
     npm_config_cache: join(cache, "npm"),
@@ -218,4 +226,5 @@ export function commandEnv(opts: {
     BUN_INSTALL_CACHE_DIR: join(cache, "bun"),
     ...opts.extra,
   });
+  return { ...env, ...passed };
 }

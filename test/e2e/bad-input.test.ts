@@ -155,10 +155,33 @@ test("budget exhausted stops the run with what was spent; resume with a higher b
   ).toEqual({ status: "waiting", budget_usd: "5" });
 });
 
-test("a gate command that doesn't exist pauses with what to fix instead of burning attempts", async () => {
-  const broken = await sampleGitHubRemote("broken-gates", {
+test("a gate program missing inside the sandbox stops the run before analysis, saying where Paul looked", async () => {
+  const broken = await sampleGitHubRemote("missing-tool", {
     "paul.gates.json": JSON.stringify({
       gates: { test: "definitely-not-a-tool --run", lint: "node scripts/lint.js" },
+    }),
+  });
+  const before = await countRuns();
+  const calls = model.requests.length;
+  const res = await runPaul(["build", "add x", "--repo", "acme/missing-tool", "--yes"], {
+    ...env,
+    GITHUB_URL: broken.webUrl,
+  });
+  expect(res.code).toBe(2);
+  expect(res.stderr).toMatch(
+    /the test gate's `definitely-not-a-tool --run` needs `definitely-not-a-tool`, and it is not found inside the sandbox/,
+  );
+  expect(res.stderr).toMatch(/Paul looked on the sandbox's PATH: \S*\/usr\/bin/);
+  expect(res.stderr).toContain("paul.gates.json");
+  expect(await countRuns()).toBe(before);
+  expect(model.requests.length).toBe(calls);
+});
+
+test("a gate command that disappears mid-run pauses with what to fix instead of burning attempts", async () => {
+  // A path, not a program on the PATH: the preflight leaves it to the gate itself.
+  const broken = await sampleGitHubRemote("broken-gates", {
+    "paul.gates.json": JSON.stringify({
+      gates: { test: "./bin/definitely-not-a-tool --run", lint: "node scripts/lint.js" },
     }),
   });
   const res = await runPaul(["build", "add x", "--repo", "acme/broken-gates", "--yes"], {
@@ -166,7 +189,9 @@ test("a gate command that doesn't exist pauses with what to fix instead of burni
     GITHUB_URL: broken.webUrl,
   });
   expect(res.code).toBe(3);
-  expect(res.stdout).toMatch(/test gate's command was not found \(`definitely-not-a-tool --run`\)/);
+  expect(res.stdout).toMatch(
+    /test gate's command was not found \(`\.\/bin\/definitely-not-a-tool --run`\)/,
+  );
   expect(res.stdout).toContain("paul.gates.json");
   const run = await latestRun();
   expect(run.status).toBe("paused");
@@ -175,4 +200,23 @@ test("a gate command that doesn't exist pauses with what to fix instead of burni
     [run.id],
   );
   expect(attempts.rows).toEqual([{ ended_reason: "test_missing" }]);
+});
+
+test("PAUL_SANDBOX=off is never silent: the run says so", async () => {
+  const res = await runPaul(
+    ["build", "add x", "--repo", "acme/greetings"],
+    {
+      ...env,
+      PAUL_SANDBOX: "off",
+    },
+    "",
+  );
+  expect(res.code).toBe(3);
+  expect(res.stdout).toContain("Sandbox off (PAUL_SANDBOX=off)");
+  const run = await latestRun();
+  const ev = await db.pool.query(
+    "select data from run_events where run_id = $1 and kind = 'progress'",
+    [run.id],
+  );
+  expect(JSON.stringify(ev.rows)).toContain("Sandbox off");
 });

@@ -101,6 +101,7 @@ describe("discoverGates from paul.gates.json", () => {
         install: "pip install -r requirements.txt",
         gates: { test: "pytest -q", lint: "ruff check .", typecheck: "mypy src" },
         timeoutSeconds: 90,
+        passEnv: ["NPM_TOKEN", "PIP_INDEX_URL"],
       }),
     });
     expect(await discoverGates(dir)).toEqual({
@@ -112,6 +113,7 @@ describe("discoverGates from paul.gates.json", () => {
         { gate: "lint", command: "ruff check ." },
       ],
       timeoutMs: 90_000,
+      passEnv: ["NPM_TOKEN", "PIP_INDEX_URL"],
     });
   });
 
@@ -129,6 +131,11 @@ describe("discoverGates from paul.gates.json", () => {
     ["an empty command", '{"gates":{"test":"  "}}', /gates\.test: must be a non-empty command/],
     ["no gates", '{"install":"make deps"}', /gates/],
     ["a bad timeout", '{"gates":{"test":"make test"},"timeoutSeconds":-5}', /timeoutSeconds/],
+    [
+      "a passEnv entry that is no variable name",
+      '{"gates":{"test":"make"},"passEnv":["A B"]}',
+      /passEnv/,
+    ],
     ["an unknown field", '{"gates":{"test":"make"},"retries":3}', /retries/],
   ])("rejects %s, naming the file and the problem", async (_what, text, problem) => {
     const e = await badInput(await repo({ "paul.gates.json": text }));

@@ -5,6 +5,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
 import { execCommand, type Sandbox } from "../../src/workspace/exec.ts";
 import { hostEnv, setHostEnv } from "../../src/workspace/host.ts";
 import { commandEnv, sandboxFor, workspacePaths } from "../../src/workspace/paths.ts";
@@ -190,6 +191,25 @@ describe("the user's tools are there", () => {
     const r = await run('echo "$NODE_EXTRA_CA_CERTS"; cat "$NODE_EXTRA_CA_CERTS"');
     expect(r.output).toContain(caFile);
     expect(r.output).toContain("corp-ca-0004");
+  });
+});
+
+describe("passEnv", () => {
+  it("a variable the repository names reaches its commands; Paul redacts its value from what it writes", async () => {
+    const passEnv = commandEnv({
+      sandboxHome: env.HOME ?? "/tmp",
+      workDir: join(paulHome, "work"),
+      pass: ["MY_SERVICE_TOKEN"],
+    });
+    const r = await execCommand('echo "token=$MY_SERVICE_TOKEN"', {
+      cwd: dir,
+      timeoutMs: 20_000,
+      env: passEnv,
+      sandbox,
+    });
+    expect(r.output).toContain("token=token-value-0005");
+    const cfg = loadConfig(hostEnv(), "read");
+    expect(cfg.redact(r.output)).not.toContain("token-value-0005");
   });
 });
 

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Config } from "../../config.ts";
 import type { RunRow } from "../../db/runs.ts";
 import { PaulError } from "../../errors.ts";
+import type { GatePlan } from "../../gates/discover.ts";
 import type { Sandbox } from "../../workspace/exec.ts";
 import type { GitAuth } from "../../workspace/git.ts";
 import { commandEnv, sandboxFor, workspacePaths } from "../../workspace/paths.ts";
@@ -94,6 +95,10 @@ export function sandboxIn(
       mirror: g.mirror,
       sandboxHome,
     }),
-    env: commandEnv({ sandboxHome, workDir: cfg.workDir }),
+    env: commandEnv({
+      sandboxHome,
+      workDir: cfg.workDir,
+      pass: (g.run.gates as GatePlan | null)?.passEnv ?? [],
+    }),
   };
 }
