@@ -344,12 +344,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
     redact: makeRedactor([
       ...secrets,
       ...Object.entries(env)
-        .filter(([k, val]) => SECRET_ENV_PATTERN.test(k) && val !== undefined && val.length >= 8)
+        .filter(
+          ([k, val]) =>
+            SECRET_VALUE_NAME.test(k) &&
+            val !== undefined &&
+            val.length >= 8 &&
+            !val.startsWith("/"),
+        )
         .map(([, val]) => val),
     ]),
   };
 }
 
 /** Names of environment variables that must never reach an agent's or a gate's command. */
+/** Names whose values are secrets themselves (not URLs or settings that sit next to them). */
+const SECRET_VALUE_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS?)/i;
+
 export const SECRET_ENV_PATTERN =
   /^(ANTHROPIC_|CLAUDE_|GITHUB_|GH_|SLACK_|DATABASE_URL$|PG[A-Z]*$|PAUL_|NPM_TOKEN$|NODE_AUTH_TOKEN$|AWS_|GOOGLE_|AZURE_|OPENAI_)|(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS?)/i;
