@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
@@ -27,6 +28,7 @@ let sandbox: Sandbox;
 let env: Record<string, string>;
 let outside: string;
 let initial: string;
+let bare: string;
 const originalHost = { ...hostEnv() };
 
 /** The user's own tools: a tool under a home-like ~/.local/bin, and a private CA file. */
@@ -74,6 +76,7 @@ beforeAll(async () => {
   const workDir = join(paulHome, "work");
   const fx = await makeRemote({ "a.txt": "a\n" });
   initial = fx.initial;
+  bare = fx.bare;
   mirror = await ensureMirror(resolveRepoSpec(fx.bare, { githubWebUrl: "x", cwd: "/" }), workDir);
   const paths = workspacePaths(workDir, "r1");
   dir = paths.implDir;
@@ -171,6 +174,35 @@ describe("no way out", () => {
     expect(existsSync("/etc/paul-planted")).toBe(false);
     expect(existsSync("/usr/paul-planted")).toBe(false);
     expect(existsSync(join(outside, "planted"))).toBe(false);
+  });
+
+  it("pushing to the base branch from inside the sandbox changes nothing on the remote", async () => {
+    const before = execFileSync("git", ["--git-dir", bare, "rev-parse", "main"], {
+      encoding: "utf8",
+    });
+    await run(
+      "echo pushed > pushed.txt; git -c user.name=x -c user.email=x@x commit -qam evil; git push -q origin HEAD:main; git push -q --force origin HEAD:refs/heads/main",
+    );
+    const after = execFileSync("git", ["--git-dir", bare, "rev-parse", "main"], {
+      encoding: "utf8",
+    });
+    expect(after).toBe(before);
+  });
+
+  it("credential stores under the home are hidden, whatever else is visible", () => {
+    for (const store of [
+      ".ssh",
+      ".aws",
+      ".config/gh",
+      ".docker",
+      ".netrc",
+      ".npmrc",
+      ".pypirc",
+      ".git-credentials",
+      ".kube",
+    ])
+      expect(sandbox.hide).toContain(join(homedir(), store));
+    expect(sandbox.hide).toContain(paulHome);
   });
 
   it("a file named by a credential variable stays hidden, even inside a visible toolchain", async () => {
