@@ -11,7 +11,7 @@ const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations/", import.meta.ur
  * paul_migrations, then installs graphile-worker's own schema. An advisory lock
  * keeps two processes from migrating at once.
  */
-export async function migrate(pool: pg.Pool, connectionString: string): Promise<string[]> {
+export async function migrate(pool: pg.Pool): Promise<string[]> {
   const applied: string[] = [];
   await withTransaction(pool, async (c) => {
     await c.query("select pg_advisory_xact_lock(727384)");
@@ -29,7 +29,9 @@ export async function migrate(pool: pg.Pool, connectionString: string): Promise<
       applied.push(f);
     }
   });
-  await runMigrations({ connectionString, logger: quietLogger });
+  // On Paul's own pool, whose clients all handle errors: a pool of its own
+  // left clients that crashed the process with 57P01 when the server stopped.
+  await runMigrations({ pgPool: pool, logger: quietLogger });
   return applied;
 }
 

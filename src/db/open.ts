@@ -34,7 +34,7 @@ export async function openDatabase(
   }
   const name = `paul-${process.pid}-${handles++}`;
   const pool = createPool(url, 20, name);
-  await migrate(pool, url);
+  await migrate(pool);
   return {
     pool,
     url,
@@ -42,14 +42,22 @@ export async function openDatabase(
     async close() {
       // The embedded server keeps running while any other Paul process uses it;
       // the last one to leave stops it.
-      const others = await pool
-        .query<{ n: number }>(
-          `select count(*)::int as n from pg_stat_activity
-            where backend_type = 'client backend' and application_name like 'paul-%' and application_name <> $1`,
-          [name],
-        )
-        .then((r) => r.rows[0]?.n ?? 0)
-        .catch(() => 0);
+      const count = () =>
+        pool
+          .query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity
+              where backend_type = 'client backend' and application_name like 'paul-%' and application_name <> $1`,
+            [name],
+          )
+          .then((r) => r.rows[0]?.n ?? 0)
+          .catch(() => 0);
+      // A process that has just closed leaves its backends for a moment: only
+      // connections that stay count as another Paul still at work.
+      let others = await count();
+      for (let i = 0; others > 0 && i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 60));
+        others = await count();
+      }
       await pool.end().catch(() => {});
       if (others === 0) await stop().catch(() => {});
     },

@@ -9,7 +9,7 @@ test("migrations are recorded once and graphile-worker's schema is installed", a
   );
   expect(names.rows.map((r) => r.name)).toContain("001_init.sql");
   // Running again applies nothing new.
-  expect(await migrate(db.pool, db.url)).toEqual([]);
+  expect(await migrate(db.pool)).toEqual([]);
   const tables = await db.pool.query<{ table_name: string }>(
     "select table_name from information_schema.tables where table_schema = 'public' order by 1",
   );

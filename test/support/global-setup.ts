@@ -45,7 +45,7 @@ export default async function setup(project: TestProject) {
   await admin.end();
   const templateUrl = withDatabase(adminUrl, template);
   const pool = createPool(templateUrl, 2);
-  await migrate(pool, templateUrl);
+  await migrate(pool);
   await pool.end();
   project.provide("pgAdminUrl", adminUrl);
   project.provide("pgTemplate", template);
