@@ -1,5 +1,6 @@
 import type { RunEventMap } from "../db/events.ts";
 import { isPhase, nextPhase, PHASE_ORDER, PHASE_TITLES, type Phase } from "../pipeline/phases.ts";
+import { SANDBOX_OFF_NOTICE } from "../pipeline/run.ts";
 import { esc, truncate } from "./text.ts";
 
 /**
@@ -35,6 +36,8 @@ export interface Checklist {
   gate: Map<string, string>;
   retrying: string | undefined;
   finished: RunEventMap["run_finished"] | undefined;
+  /** The run started with PAUL_SANDBOX=off: its header says so for good. */
+  sandboxOff: boolean;
 }
 
 interface EventLike {
@@ -56,6 +59,7 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
     gate: new Map(),
     retrying: undefined,
     finished: undefined,
+    sandboxOff: false,
   };
   const from = (p: Phase, state: StepState, later: StepState) => {
     const at = PHASE_ORDER.indexOf(p);
@@ -79,6 +83,7 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
         break;
       case "progress": {
         const msg = String(d.message ?? "");
+        if (msg === SANDBOX_OFF_NOTICE) c.sandboxOff = true;
         const task = /^(\S+): /.exec(msg)?.[1] ?? "";
         const attempt = /attempt (\d+) of (\d+)/.exec(msg);
         if (attempt) {

@@ -1,5 +1,6 @@
 import type { RunRow } from "../db/runs.ts";
 import { PHASE_TITLES } from "../pipeline/phases.ts";
+import { SANDBOX_OFF_NOTICE } from "../pipeline/run.ts";
 import { type Block, context, fields, header, type SlackMessage, sections } from "./blocks.ts";
 import { type Checklist, checklistText } from "./checklist.ts";
 import { esc, LIMITS, mention, mentionIds, usd } from "./text.ts";
@@ -42,6 +43,7 @@ export function rootMessage(
       `*Run*\n\`${run.id}\``,
       `*Status*\n${redact(statusText(run, c))}`,
     ]),
+    ...(c.sandboxOff ? [context(`:warning: ${SANDBOX_OFF_NOTICE.replace(/^⚠ /, "")}`)] : []),
     ...sections(checklistText(c)),
     context(`Cost so far ${usd(costUsd)} · decisions and outputs are in this thread`),
   ];
