@@ -108,7 +108,9 @@ export async function resetWorktree(
 export async function commitAll(dir: string, message: string): Promise<string | null> {
   await sanitizeRepoConfig(dir);
   await git(["add", "-A"], dir);
-  const d = await git(["diff", "--cached", "--quiet"], dir, { allowFail: true });
+  const d = await git(["diff", "--cached", "--quiet", "--no-ext-diff", "--no-textconv"], dir, {
+    allowFail: true,
+  });
   if (d.exitCode === 0) return null;
   if (d.exitCode !== 1) throw new PaulError("internal", `git diff failed: ${gitReason(d)}`);
   await git(["commit", "--quiet", "--no-verify", "-m", message], dir);
@@ -119,8 +121,17 @@ export async function commitAll(dir: string, message: string): Promise<string | 
 export async function touchedFiles(dir: string, fromCommit: string): Promise<string[]> {
   const z = async (args: string[]) => splitZ((await git(args, dir)).stdout);
   const lists = await Promise.all([
-    z(["diff", "--name-only", "--no-renames", "-z", fromCommit, "HEAD"]),
-    z(["diff", "--name-only", "--no-renames", "-z", "HEAD"]),
+    z([
+      "diff",
+      "--no-ext-diff",
+      "--no-textconv",
+      "--name-only",
+      "--no-renames",
+      "-z",
+      fromCommit,
+      "HEAD",
+    ]),
+    z(["diff", "--no-ext-diff", "--no-textconv", "--name-only", "--no-renames", "-z", "HEAD"]),
     z(["ls-files", "--others", "--exclude-standard", "-z"]),
   ]);
   return [...new Set(lists.flat())].sort();
@@ -128,7 +139,10 @@ export async function touchedFiles(dir: string, fromCommit: string): Promise<str
 
 /** Files that differ between two commits; a rename is a deletion and an addition. */
 export async function changedFiles(dir: string, from: string, to: string): Promise<ChangedFile[]> {
-  const r = await git(["diff", "--name-status", "--no-renames", "-z", from, to], dir);
+  const r = await git(
+    ["diff", "--no-ext-diff", "--no-textconv", "--name-status", "--no-renames", "-z", from, to],
+    dir,
+  );
   const parts = splitZ(r.stdout);
   const out: ChangedFile[] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) {
@@ -165,7 +179,11 @@ export async function mergeInto(
     allowFail: true,
   });
   if (r.ok) return { ok: true, commit: await gitOut(["rev-parse", "HEAD"], dir) };
-  const u = await git(["diff", "--name-only", "--diff-filter=U", "-z"], dir, { allowFail: true });
+  const u = await git(
+    ["diff", "--no-ext-diff", "--no-textconv", "--name-only", "--diff-filter=U", "-z"],
+    dir,
+    { allowFail: true },
+  );
   const conflicts = [...new Set(splitZ(u.stdout))].sort();
   await git(["merge", "--abort"], dir, { allowFail: true });
   await git(["reset", "--hard", "--quiet"], dir, { allowFail: true });

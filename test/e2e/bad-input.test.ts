@@ -1,4 +1,5 @@
-import { mkdir } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { demoModel } from "../../src/demo/script.ts";
@@ -219,4 +220,25 @@ test("PAUL_SANDBOX=off is never silent: the run says so", async () => {
     [run.id],
   );
   expect(JSON.stringify(ev.rows)).toContain("Sandbox off");
+});
+
+test("a sandbox that can't start stops the run before analysis with what to install; nothing runs unsandboxed", async () => {
+  // A PATH with git and a shell but no bubblewrap, as on a machine without it.
+  const bin = await tempDir("paul-nobwrap-");
+  for (const tool of ["git", "bash", "sh", "env", "cat", "id"]) {
+    const found = execFileSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
+    await symlink(found, join(bin, tool));
+  }
+  const before = await countRuns();
+  const calls = model.requests.length;
+  const res = await runPaul(["build", "add x", "--repo", "acme/greetings", "--yes"], {
+    ...env,
+    PATH: bin,
+  });
+  expect(res.code).toBe(2);
+  expect(res.stderr).toMatch(/sandbox .* cannot start: .*bubblewrap/i);
+  expect(res.stderr).toContain("apt-get install bubblewrap socat ripgrep");
+  expect(res.stderr).toContain("PAUL_SANDBOX=off");
+  expect(await countRuns()).toBe(before);
+  expect(model.requests.length).toBe(calls);
 });

@@ -48,7 +48,10 @@ export async function reviewChange(
   g: RunGit,
   i: { task: TaskRow; dir: string; startCommit: string; commit: string; summary: string },
 ): Promise<Review | null> {
-  const diff = await git(["diff", "--no-color", "--no-ext-diff", i.startCommit, i.commit], i.dir);
+  const diff = await git(
+    ["diff", "--no-color", "--no-ext-diff", "--no-textconv", i.startCommit, i.commit],
+    i.dir,
+  );
   const context = [
     `Repository: ${ctx.run.repo_spec}`,
     `Feature request: ${ctx.run.feature}`,
