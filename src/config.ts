@@ -356,9 +356,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
   };
 }
 
-/** Names of environment variables that must never reach an agent's or a gate's command. */
-/** Names whose values are secrets themselves (not URLs or settings that sit next to them). */
-const SECRET_VALUE_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS?)/i;
+const SECRET_WORDS = "(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS?)";
 
-export const SECRET_ENV_PATTERN =
-  /^(ANTHROPIC_|CLAUDE_|GITHUB_|GH_|SLACK_|DATABASE_URL$|PG[A-Z]*$|PAUL_|NPM_TOKEN$|NODE_AUTH_TOKEN$|AWS_|GOOGLE_|AZURE_|OPENAI_)|(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS?)/i;
+/** Names whose values are secrets themselves (not the URLs and settings that sit next to them). */
+const SECRET_VALUE_NAME = new RegExp(SECRET_WORDS, "i");
+
+/** Names of environment variables that must never reach an agent's or a gate's command. */
+export const SECRET_ENV_PATTERN = new RegExp(
+  `^(ANTHROPIC_|CLAUDE_|GITHUB_|GH_|SLACK_|DATABASE_URL$|PG[A-Z]*$|PAUL_|NPM_TOKEN$|NODE_AUTH_TOKEN$|AWS_|GOOGLE_|AZURE_|OPENAI_)|${SECRET_WORDS}`,
+  "i",
+);

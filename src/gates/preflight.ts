@@ -1,8 +1,7 @@
 import type { Config } from "../config.ts";
 import { PaulError } from "../errors.ts";
 import { execCommand } from "../workspace/exec.ts";
-import { commandEnv, sandboxFor, workspacePaths } from "../workspace/paths.ts";
-import { sandboxMissing, sandboxUnavailable } from "../workspace/sandbox.ts";
+import { commandSetup } from "../workspace/paths.ts";
 import type { GatePlan } from "./discover.ts";
 
 /** The program a command line starts, past any `VAR=value` prefixes; undefined for a path. */
@@ -25,17 +24,16 @@ export async function preflight(
   gates: GatePlan,
 ): Promise<void> {
   if (!cfg.sandbox.enabled) return;
-  const missing = sandboxMissing();
-  if (missing.length > 0) throw sandboxUnavailable(missing);
-  const sandboxHome = workspacePaths(cfg.workDir, run.id).homeDir;
-  const sandbox = sandboxFor({
+  // Loaded here, not at import: the runtime is most of a bare CLI start.
+  await (await import("../workspace/sandbox.ts")).startSandbox();
+  const { sandbox, env } = commandSetup({
     home: cfg.home,
     workDir: cfg.workDir,
+    runId: run.id,
     root: run.dir,
     mirror: run.mirror,
-    sandboxHome,
+    pass: gates.passEnv ?? [],
   });
-  const env = commandEnv({ sandboxHome, workDir: cfg.workDir, pass: gates.passEnv ?? [] });
   const commands = [
     ...(gates.install ? [{ gate: "install", command: gates.install }] : []),
     ...gates.gates,
@@ -49,11 +47,6 @@ export async function preflight(
     env,
     sandbox,
   });
-  if (r.exitCode === 126 && r.output.startsWith("[not run:")) {
-    throw new PaulError("sandbox_unavailable", r.output.slice(1, -1), {
-      hint: "see README → Safety; set PAUL_SANDBOX=off only if you accept unsandboxed agents",
-    });
-  }
   const absent = [...r.output.matchAll(/^missing:(.+)$/gm)].map((m) => m[1] ?? "");
   if (absent.length === 0) return;
   const path = /^path:(.*)$/m.exec(r.output)?.[1] ?? "";

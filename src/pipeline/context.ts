@@ -5,7 +5,7 @@ import { getPhaseResult } from "../db/phases.ts";
 import type { RunRow } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
 import type { GatePlan } from "../gates/discover.ts";
-import { commandEnv, sandboxFor, workspacePaths } from "../workspace/paths.ts";
+import { commandSetup, workspacePaths } from "../workspace/paths.ts";
 import { mirrorWith, type RepoRef } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
 import type { Deps } from "./deps.ts";
@@ -76,18 +76,14 @@ export function phaseContext(
       return { repo: ref, mirror, dir };
     },
     readOnlyTools(co) {
-      const sandboxHome = workspacePaths(cfg.workDir, run.id).homeDir;
-      return readOnlyTools(co.dir, {
-        sandbox: sandboxFor({
-          home: cfg.home,
-          workDir: cfg.workDir,
-          root: co.dir,
-          mirror: co.mirror,
-          sandboxHome,
-        }),
-        env: commandEnv({ sandboxHome, workDir: cfg.workDir }),
-        timeoutMs: cfg.commandTimeoutMs,
+      const setup = commandSetup({
+        home: cfg.home,
+        workDir: cfg.workDir,
+        runId: run.id,
+        root: co.dir,
+        mirror: co.mirror,
       });
+      return readOnlyTools(co.dir, { ...setup, timeoutMs: cfg.commandTimeoutMs });
     },
     complete: (output, next) => completePhase(pool, run, phase, revision, output, next),
   };

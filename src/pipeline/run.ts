@@ -15,10 +15,11 @@ import { enqueue } from "../queue/catalog.ts";
 import { sandboxPolicy } from "../workspace/sandbox-policy.ts";
 import type { Phase } from "./phases.ts";
 
-/** Create the run and queue its first phase in one transaction. */
+/** The first event of a run started with PAUL_SANDBOX=off; faces show it in the run's header. */
 export const SANDBOX_OFF_NOTICE =
   "⚠ Sandbox off (PAUL_SANDBOX=off): agents' commands and gates run unsandboxed, with your files in reach.";
 
+/** Create the run and queue its first phase in one transaction. */
 export async function startRun(pool: Pool, r: NewRun): Promise<RunRow> {
   return withTransaction(pool, async (tx) => {
     const run = await insertRun(tx, r);

@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { SECRET_ENV_PATTERN } from "../config.ts";
 import { toPaulError } from "../errors.ts";
 import { hostEnv } from "./host.ts";
@@ -32,10 +31,6 @@ export interface Sandbox {
   expose: string[];
   /** Visible read-only, also inside hidden ones (the git mirror, toolchains, CA files). */
   readOnly?: string[];
-  /** Never writable, even inside a writable directory. */
-  protect?: string[];
-  /** Network hosts allowed on top of the policy's (the repository's own). */
-  hosts?: string[];
 }
 
 export interface ExecOptions {
@@ -117,20 +112,11 @@ export function truncateMiddle(
 export async function execCommand(command: string, opts: ExecOptions): Promise<ExecResult> {
   const env = opts.env ?? scrubbedEnv(hostEnv());
   if (opts.sandbox && sandboxPolicy().enabled) {
-    const sb = opts.sandbox;
     let wrapped: string;
     try {
       // Loaded on first use: the runtime is most of a bare CLI start's imports.
       const { wrapInSandbox } = await import("./sandbox.ts");
-      wrapped = await wrapInSandbox(command, {
-        writable: [sb.root, ...sb.expose],
-        readOnly: sb.readOnly ?? [],
-        hidden: sb.hide,
-        // A worktree's `.git` names its git directory: replaced, it would
-        // point Paul's own git at a config (filters, hooks) the agent wrote.
-        protect: [join(sb.root, ".git"), ...(sb.protect ?? [])],
-        hosts: sb.hosts ?? [],
-      });
+      wrapped = await wrapInSandbox(command, opts.sandbox);
     } catch (e) {
       const err = toPaulError(e);
       return {

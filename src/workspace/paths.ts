@@ -226,5 +226,31 @@ export function commandEnv(opts: {
     BUN_INSTALL_CACHE_DIR: join(cache, "bun"),
     ...opts.extra,
   });
-  return { ...env, ...passed };
+  // Added, never overriding what Paul sets (HOME, the caches).
+  return { ...passed, ...env };
+}
+
+/**
+ * What a run's command runs with: the sandbox over `root` and the command
+ * environment, with the variables the repository's passEnv names.
+ */
+export function commandSetup(o: {
+  home: string;
+  workDir: string;
+  runId: string;
+  root: string;
+  mirror: string;
+  pass?: string[];
+}): { sandbox: Sandbox; env: Record<string, string> } {
+  const sandboxHome = workspacePaths(o.workDir, o.runId).homeDir;
+  return {
+    sandbox: sandboxFor({
+      home: o.home,
+      workDir: o.workDir,
+      root: o.root,
+      mirror: o.mirror,
+      sandboxHome,
+    }),
+    env: commandEnv({ sandboxHome, workDir: o.workDir, pass: o.pass ?? [] }),
+  };
 }

@@ -1,5 +1,7 @@
+import { join } from "node:path";
 import { SandboxManager, type SandboxRuntimeConfig } from "@anthropic-ai/sandbox-runtime";
 import { PaulError } from "../errors.ts";
+import type { Sandbox } from "./exec.ts";
 import { type NetworkPolicy, type SandboxPolicy, sandboxPolicy } from "./sandbox-policy.ts";
 
 export type { NetworkPolicy, SandboxPolicy };
@@ -14,12 +16,6 @@ export type { NetworkPolicy, SandboxPolicy };
  * own filesystem rules.
  */
 let started: Promise<void> | undefined;
-
-/** What is missing for the sandbox to start here, in words a person can act on; empty when ready. */
-export function sandboxMissing(): string[] {
-  const check = SandboxManager.checkDependencies();
-  return check.errors;
-}
 
 export function sandboxUnavailable(missing: string[]): PaulError {
   return new PaulError(
@@ -36,7 +32,7 @@ function hostsOf(n: NetworkPolicy): string[] {
 }
 
 async function start(): Promise<void> {
-  const missing = sandboxMissing();
+  const missing = SandboxManager.checkDependencies().errors;
   if (missing.length > 0) throw sandboxUnavailable(missing);
   const network = sandboxPolicy().network;
   const config: SandboxRuntimeConfig = {
@@ -47,38 +43,35 @@ async function start(): Promise<void> {
   await SandboxManager.initialize(config, async () => network.mode === "on");
 }
 
-export interface SandboxRules {
-  /** Writable: the worktree, the caches, the command's HOME. */
-  writable: string[];
-  /** Visible read-only, also inside hidden directories (git dir, toolchains, CA files). */
-  readOnly: string[];
-  /** Hidden: homes, Paul's data, credential stores. */
-  hidden: string[];
-  /** Never writable, even inside a writable directory (the worktree's `.git`). */
-  protect: string[];
-  /** Hosts allowed on top of the policy's (the repository's own). */
-  hosts?: string[];
-}
-
-/** The shell command that runs `command` under `rules`. */
-export async function wrapInSandbox(command: string, rules: SandboxRules): Promise<string> {
+/** Starts the runtime once per process; a coded error, with what to install, when it can't. */
+export function startSandbox(): Promise<void> {
   if (!started) {
     started = start();
     started.catch(() => {
       started = undefined;
     });
   }
-  await started;
-  const policy = sandboxPolicy();
-  const hosts = [...new Set([...hostsOf(policy.network), ...(rules.hosts ?? [])])];
+  return started;
+}
+
+/**
+ * The shell command that runs `command` under `sb`: the worktree and `expose`
+ * writable, `readOnly` visible, `hide` hidden. The worktree's `.git` is never
+ * writable: it names the git directory, and replaced it would point Paul's own
+ * git at a config (filters, hooks) the agent wrote.
+ */
+export async function wrapInSandbox(command: string, sb: Sandbox): Promise<string> {
+  await startSandbox();
+  const writable = [sb.root, ...sb.expose];
   return SandboxManager.wrapWithSandbox(command, "bash", {
-    network: { allowedDomains: policy.network.mode === "off" ? [] : hosts, deniedDomains: [] },
+    // The proxy filters by the policy the runtime started with; this only says "through it".
+    network: { allowedDomains: hostsOf(sandboxPolicy().network), deniedDomains: [] },
     filesystem: {
-      denyRead: rules.hidden,
+      denyRead: sb.hide,
       // The runtime's proxy sockets live in the host's tmp dir, which a rule may hide.
-      allowRead: [...rules.writable, ...rules.readOnly, ...proxySockets()],
-      allowWrite: rules.writable,
-      denyWrite: rules.protect,
+      allowRead: [...writable, ...(sb.readOnly ?? []), ...proxySockets()],
+      allowWrite: writable,
+      denyWrite: [join(sb.root, ".git")],
     },
   });
 }
@@ -89,7 +82,7 @@ function proxySockets(): string[] {
   );
 }
 
-/** Stops the runtime's proxies (tests, and a process about to exit). */
+/** Stops the runtime's proxies, so the next command starts it under the current policy (tests). */
 export async function stopSandbox(): Promise<void> {
   if (!started) return;
   started = undefined;

@@ -5,5 +5,6 @@ import { expect, test } from "vitest";
 test("canary: a rejection nobody handles", async () => {
   void Promise.reject(new Error("canary: unhandled rejection"));
   await new Promise((r) => setTimeout(r, 50));
+  // Passes on purpose: the rejection outside any assertion is the only failure.
   expect(true).toBe(true);
 });

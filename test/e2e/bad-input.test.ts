@@ -6,7 +6,7 @@ import { demoModel } from "../../src/demo/script.ts";
 import { createTestDb, type TestDb } from "../support/db.ts";
 import { type ModelServer, roleOf, startModelServer, submit } from "../support/fake-anthropic.ts";
 import { removeFixtures, tempDir } from "../support/git-fixtures.ts";
-import { MODEL_KEY, runPaul, sampleGitHubRemote } from "../support/harness.ts";
+import { cliEnv, MODEL_KEY, runPaul, sampleGitHubRemote } from "../support/harness.ts";
 
 let db: TestDb;
 let model: ModelServer;
@@ -22,13 +22,7 @@ beforeAll(async () => {
     apiKey: MODEL_KEY,
     respond: (req) => override?.(roleOf(req) ?? "") ?? demoModel(req),
   });
-  env = {
-    DATABASE_URL: db.url,
-    PAUL_HOME: await tempDir("paul-home-"),
-    ANTHROPIC_API_KEY: MODEL_KEY,
-    ANTHROPIC_BASE_URL: model.url,
-    GITHUB_URL: remote.webUrl,
-  };
+  env = await cliEnv({ dbUrl: db.url, modelUrl: model.url, githubWebUrl: remote.webUrl });
 });
 
 afterAll(async () => {

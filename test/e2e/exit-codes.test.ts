@@ -2,8 +2,15 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { demoModel } from "../../src/demo/script.ts";
 import { createTestDb, type TestDb } from "../support/db.ts";
 import { type ModelServer, startModelServer } from "../support/fake-anthropic.ts";
-import { removeFixtures, tempDir } from "../support/git-fixtures.ts";
-import { MODEL_KEY, runPaul, sampleGitHubRemote, startPaul, waitFor } from "../support/harness.ts";
+import { removeFixtures } from "../support/git-fixtures.ts";
+import {
+  cliEnv,
+  MODEL_KEY,
+  runPaul,
+  sampleGitHubRemote,
+  startPaul,
+  waitFor,
+} from "../support/harness.ts";
 
 // Every exit code README promises, from the real CLI process: 0 done and 1
 // failed are also covered by build.test.ts and bad-input.test.ts.
@@ -15,13 +22,7 @@ beforeAll(async () => {
   db = await createTestDb();
   const remote = await sampleGitHubRemote();
   model = await startModelServer({ apiKey: MODEL_KEY, respond: demoModel });
-  env = {
-    DATABASE_URL: db.url,
-    PAUL_HOME: await tempDir("paul-home-"),
-    ANTHROPIC_API_KEY: MODEL_KEY,
-    ANTHROPIC_BASE_URL: model.url,
-    GITHUB_URL: remote.webUrl,
-  };
+  env = await cliEnv({ dbUrl: db.url, modelUrl: model.url, githubWebUrl: remote.webUrl });
 });
 
 afterAll(async () => {

@@ -16,7 +16,7 @@ import {
 } from "../support/fake-anthropic.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
 import { removeFixtures, tempDir } from "../support/git-fixtures.ts";
-import { MODEL_KEY, runPaul, sampleGitHubRemote } from "../support/harness.ts";
+import { cliEnv, MODEL_KEY, runPaul, sampleGitHubRemote } from "../support/harness.ts";
 
 const SECRETS = {
   GITHUB_TOKEN: "ghp_secretGithubToken000000000000000000001",
@@ -92,15 +92,12 @@ beforeAll(async () => {
     token: SECRETS.GITHUB_TOKEN,
     repos: { "acme/greetings": { bare: remote.bare, defaultBranch: "main" } },
   });
-  env = {
-    DATABASE_URL: db.url,
-    PAUL_HOME: await tempDir("paul-home-"),
-    ANTHROPIC_API_KEY: MODEL_KEY,
-    ANTHROPIC_BASE_URL: model.url,
-    GITHUB_URL: remote.webUrl,
-    GITHUB_API_URL: gh.url,
-    ...SECRETS,
-  };
+  env = await cliEnv({
+    dbUrl: db.url,
+    modelUrl: model.url,
+    githubWebUrl: remote.webUrl,
+    extra: { GITHUB_API_URL: gh.url, ...SECRETS },
+  });
 });
 
 afterAll(async () => {

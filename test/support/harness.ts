@@ -36,6 +36,23 @@ export async function sampleGitHubRemote(
   return { root, bare, spec: `acme/${name}`, webUrl: `file://${join(root, "gh")}` };
 }
 
+/** The environment an e2e test runs `paul` with: its database, the model stand-in, the sample GitHub. */
+export async function cliEnv(o: {
+  dbUrl: string;
+  modelUrl: string;
+  githubWebUrl: string;
+  extra?: Record<string, string>;
+}): Promise<Record<string, string>> {
+  return {
+    DATABASE_URL: o.dbUrl,
+    PAUL_HOME: await tempDir("paul-home-"),
+    ANTHROPIC_API_KEY: MODEL_KEY,
+    ANTHROPIC_BASE_URL: o.modelUrl,
+    GITHUB_URL: o.githubWebUrl,
+    ...o.extra,
+  };
+}
+
 export interface PaulResult {
   code: number | null;
   signal: NodeJS.Signals | null;

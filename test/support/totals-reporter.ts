@@ -1,15 +1,25 @@
-import { appendFileSync } from "node:fs";
-import type { Reporter, SerializedError, TestModule } from "vitest/node";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Reporter, SerializedError, TestModule, Vitest } from "vitest/node";
+
+/** Where the last run's totals line is kept (CI reads it after each pass). */
+export const TOTALS_FILE = "node_modules/.cache/paul/test-totals";
 
 /**
  * One plain line at the end of every run: `N passed, N failed, N skipped`.
  * A file that failed outside any test (an import error, a throwing hook with
  * no test left to fail) counts as one failure, and so does each unhandled
- * error, so `0 failed` is only printed when the exit code is 0 too.
- * With PAUL_TEST_TOTALS set, the line is also appended to that file (CI
- * collects the totals of each pass there).
+ * error, so `0 failed` is only printed when the exit code is 0 too. The line
+ * is also written to TOTALS_FILE under the project root, so CI can collect
+ * each pass's totals without running the test command any differently.
  */
 export default class TotalsReporter implements Reporter {
+  private root = process.cwd();
+
+  onInit(vitest: Vitest) {
+    this.root = vitest.config.root;
+  }
+
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>) {
     let passed = 0;
     let failed = unhandled.length;
@@ -27,7 +37,8 @@ export default class TotalsReporter implements Reporter {
     }
     const line = `${passed} passed, ${failed} failed, ${skipped} skipped`;
     process.stdout.write(`\n${line}\n`);
-    const file = process.env.PAUL_TEST_TOTALS;
-    if (file) appendFileSync(file, `${line}\n`);
+    const file = join(this.root, TOTALS_FILE);
+    mkdirSync(join(file, ".."), { recursive: true });
+    writeFileSync(file, `${line}\n`);
   }
 }

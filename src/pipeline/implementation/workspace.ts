@@ -5,7 +5,7 @@ import { PaulError } from "../../errors.ts";
 import type { GatePlan } from "../../gates/discover.ts";
 import type { Sandbox } from "../../workspace/exec.ts";
 import type { GitAuth } from "../../workspace/git.ts";
-import { commandEnv, sandboxFor, workspacePaths } from "../../workspace/paths.ts";
+import { commandSetup, workspacePaths } from "../../workspace/paths.ts";
 import { fetchRef, pushRef } from "../../workspace/push.ts";
 import { hasCommit, mirrorWith, type RepoRef } from "../../workspace/repo.ts";
 import { createWorktree } from "../../workspace/worktree.ts";
@@ -85,20 +85,12 @@ export function sandboxIn(
   g: RunGit,
   dir: string,
 ): { sandbox: Sandbox; env: Record<string, string> } {
-  const { cfg } = g;
-  const sandboxHome = workspacePaths(cfg.workDir, g.run.id).homeDir;
-  return {
-    sandbox: sandboxFor({
-      home: cfg.home,
-      workDir: cfg.workDir,
-      root: dir,
-      mirror: g.mirror,
-      sandboxHome,
-    }),
-    env: commandEnv({
-      sandboxHome,
-      workDir: cfg.workDir,
-      pass: (g.run.gates as GatePlan | null)?.passEnv ?? [],
-    }),
-  };
+  return commandSetup({
+    home: g.cfg.home,
+    workDir: g.cfg.workDir,
+    runId: g.run.id,
+    root: dir,
+    mirror: g.mirror,
+    pass: (g.run.gates as GatePlan | null)?.passEnv ?? [],
+  });
 }
