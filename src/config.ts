@@ -140,6 +140,11 @@ export const VARS = {
     example: "120",
     why: "timeout of one agent command (default 120)",
   },
+  PAUL_DB_WAIT_SECONDS: {
+    schema: int(0, 3600),
+    example: "60",
+    why: "how long a run waits for an unreachable database before it stops with `paul resume <run>` (default 60)",
+  },
   PAUL_WORKER_CONCURRENCY: {
     schema: int(1, 64),
     example: "4",
@@ -230,6 +235,7 @@ export interface Config {
   workerConcurrency: number;
   taskConcurrency: number;
   workerStaleSeconds: number;
+  dbWaitSeconds: number;
   github: { token: string | undefined; apiUrl: string; webUrl: string };
   slack: {
     botToken: string | undefined;
@@ -322,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
     workerConcurrency: numb("PAUL_WORKER_CONCURRENCY", 4),
     taskConcurrency: numb("PAUL_TASK_CONCURRENCY", 3),
     workerStaleSeconds: numb("PAUL_WORKER_STALE_SECONDS", 30),
+    dbWaitSeconds: numb("PAUL_DB_WAIT_SECONDS", 60),
     sandbox: {
       enabled: str("PAUL_SANDBOX") !== "off",
       network: networkPolicy(str("PAUL_SANDBOX_NETWORK")),

@@ -62,3 +62,13 @@ export function toPaulError(e: unknown): PaulError {
   const message = e instanceof Error ? e.message : String(e);
   return new PaulError("internal", message, { cause: e });
 }
+
+/**
+ * The reason a job's signal carries when Paul itself is shutting down (Ctrl-C,
+ * SIGTERM): the job is put back in the queue as it was, not failed.
+ */
+export const SHUTDOWN_REASON = "paul: shutting down";
+
+export function isShutdown(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && signal.reason === SHUTDOWN_REASON;
+}

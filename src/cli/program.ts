@@ -4,10 +4,10 @@ import { pendingCta } from "../db/ctas.ts";
 import { insertEvent } from "../db/events.ts";
 import { withTransaction } from "../db/pool.ts";
 import { FINISHED, type RunRow, requireRun, updateRun } from "../db/runs.ts";
-import { PaulError } from "../errors.ts";
+import { PaulError, toPaulError } from "../errors.ts";
 import { isPhase } from "../pipeline/phases.ts";
 import { cancelRun, enqueuePhase, startRun } from "../pipeline/run.ts";
-import { startWorker } from "../queue/worker.ts";
+import { heldElsewhere, startWorker } from "../queue/worker.ts";
 import { makeRedactor } from "../redact.ts";
 import { setSandboxPolicy } from "../workspace/sandbox-policy.ts";
 import { type App, openAppWith } from "./app.ts";
@@ -16,6 +16,7 @@ import { type BuildRequest, cliUser, prepareRun } from "./build.ts";
 import { runsText, showText } from "./commands.ts";
 import { runDemo } from "./demo.ts";
 import { follow } from "./follow.ts";
+import { interrupted } from "./interrupt.ts";
 
 export interface CliIO {
   out: (s: string) => void;
@@ -49,27 +50,42 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
     }
   }
 
-  /** Run a worker in this process and follow the run until it ends or waits for a person. */
+  /**
+   * Run a worker for this run only, in this process, and follow the run until
+   * it ends or waits for a person. Ctrl-C stops cleanly: the worker stops
+   * taking jobs, running agents and commands are killed, interrupted jobs go
+   * back to the queue as they were, the database is closed (the embedded one
+   * stopped when no other Paul uses it); a second Ctrl-C forces the exit.
+   */
   async function drive(app: App, runId: string, o: FollowOpts, fromStart: boolean): Promise<void> {
-    const worker = await startWorker(app.deps);
+    const worker = await startWorker(app.deps, { onlyRun: runId, log });
     const reader = new LineReader(io.input ?? stdin, stdout);
-    const onSigint = () => {
-      io.err(`\nInterrupted. Nothing is lost: continue with \`paul resume ${runId}\`.\n`);
-      process.exit(130);
-    };
-    process.once("SIGINT", onSigint);
+    const stop = interrupted(io);
+    const following = follow(
+      app.deps,
+      runId,
+      { out: io.out, who: cliUser(), answer: terminalAnswerer(reader, o, io.out) },
+      fromStart,
+    );
+    // Settled below either way; a follow abandoned at Ctrl-C may fail as the pool closes.
+    following.catch(() => {});
     try {
-      const end = await follow(
-        app.deps,
-        runId,
-        { out: io.out, who: cliUser(), answer: terminalAnswerer(reader, o, io.out) },
-        fromStart,
-      );
-      code = exitFor(end.run, end.left);
+      const end = await Promise.race([
+        following.then((e) => ({ kind: "end" as const, e })),
+        stop.signal.then((signal) => ({ kind: "signal" as const, signal })),
+        worker.failed.then((err) => ({ kind: "failed" as const, err })),
+      ]);
+      if (end.kind === "end") code = exitFor(end.e.run, end.e.left);
+      else if (end.kind === "signal") {
+        io.err(`\nInterrupted. Nothing is lost: continue with \`paul resume ${runId}\`.\n`);
+        code = end.signal === "SIGTERM" ? 143 : 130;
+      } else throw end.err;
+    } catch (e) {
+      throw stoppedBy(e, runId);
     } finally {
-      process.off("SIGINT", onSigint);
       reader.close();
-      await worker.stop();
+      await worker.stop({ abort: true });
+      stop.dispose();
     }
   }
 
@@ -141,6 +157,11 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
           }
         });
         io.out(`Resuming run ${id} (${run.status}, phase ${run.phase}).\n`);
+        for (const h of await heldElsewhere(pool, id)) {
+          io.out(
+            `${h.jobs} job(s) of this run are running in another Paul process (${h.host}${h.pid ? `, pid ${h.pid}` : ""}); following them here, and taking over if that process stops.\n`,
+          );
+        }
         await drive(app, id, o, false);
       });
     },
@@ -162,18 +183,21 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
 
     async worker(concurrency?: number) {
       const cfg = config("worker");
-      const app = await openAppWith(cfg, log);
-      const w = await startWorker(app.deps, concurrency ? { concurrency } : {});
-      io.out(
-        `Worker running (concurrency ${concurrency ?? cfg.workerConcurrency}). Ctrl-C stops it after its current jobs.\n`,
-      );
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
+      await withApp(cfg, async (app) => {
+        const w = await startWorker(app.deps, { ...(concurrency ? { concurrency } : {}), log });
+        io.out(
+          `Worker running (concurrency ${concurrency ?? cfg.workerConcurrency}). Ctrl-C stops it; running jobs go back to the queue for the next worker.\n`,
+        );
+        const stop = interrupted(io);
+        const end = await Promise.race([stop.signal, w.failed]);
+        await w.stop({ abort: true });
+        stop.dispose();
+        if (typeof end !== "string") {
+          throw new PaulError("database_unavailable", end.message, {
+            hint: "runs in flight are kept; they continue when a worker starts again (paul worker or paul serve)",
+          });
+        }
       });
-      await w.stop();
-      await app.close();
     },
 
     async migrate() {
@@ -184,6 +208,20 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
       code = await runDemo(env, io, (e) => runCli(e, io));
     },
   };
+}
+
+/** A failure that stops the terminal's run: the run is kept, and the message says how to go on. */
+function stoppedBy(e: unknown, runId: string): PaulError {
+  const err = toPaulError(e);
+  if (err.code !== "database_unavailable") return err;
+  return new PaulError(
+    "database_unavailable",
+    `${err.message}\nThe run is stopped here; nothing is lost.`,
+    {
+      hint: `when the database is back, continue with \`paul resume ${runId}\``,
+      cause: err,
+    },
+  );
 }
 
 function exitFor(run: RunRow, left: boolean): number {

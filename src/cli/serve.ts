@@ -5,6 +5,7 @@ import { EVENTS_PATH } from "../slack/app.ts";
 import { startSlackService } from "../slack/service.ts";
 import { setSandboxPolicy } from "../workspace/sandbox-policy.ts";
 import { openAppWith } from "./app.ts";
+import { interrupted } from "./interrupt.ts";
 
 /**
  * `paul serve`: the Slack app, the notifier that keeps run threads up to date,
@@ -21,12 +22,15 @@ export async function serve(
   const log = (s: string) => io.err(`${cfg.redact(s)}\n`);
   try {
     const app = await openAppWith(cfg, log);
-    const worker = await startWorker(app.deps, o.concurrency ? { concurrency: o.concurrency } : {});
+    const worker = await startWorker(app.deps, {
+      ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+      log,
+    });
     let slack: Awaited<ReturnType<typeof startSlackService>>;
     try {
       slack = await startSlackService({ deps: app.deps, dbUrl: app.db.url, log });
     } catch (e) {
-      await worker.stop();
+      await worker.stop({ abort: true });
       await app.close();
       throw e;
     }
@@ -34,16 +38,22 @@ export async function serve(
       ? "Socket Mode (no public URL needed)"
       : `HTTP on port ${slack.port}: point the app's Request URLs at https://<your host>${EVENTS_PATH}`;
     io.out(
-      `Paul is serving Slack as ${slack.identity.botUserId} via ${how}, with a worker (concurrency ${o.concurrency ?? cfg.workerConcurrency}).\nCtrl-C stops it after the current jobs; nothing is lost.\n`,
+      `Paul is serving Slack as ${slack.identity.botUserId} via ${how}, with a worker (concurrency ${o.concurrency ?? cfg.workerConcurrency}).\nCtrl-C stops it; running jobs go back to the queue, nothing is lost.\n`,
     );
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", () => resolve());
-      process.once("SIGTERM", () => resolve());
-    });
+    const stop = interrupted(io);
+    const end = await Promise.race([stop.signal, worker.failed]);
     io.out("Stopping…\n");
-    await slack.stop();
-    await worker.stop();
+    // Slack first: no new runs while the worker puts its jobs back.
+    await slack.stop().catch((e: unknown) => log(`Slack did not stop cleanly: ${String(e)}`));
+    await worker.stop({ abort: true });
+    // Closes the pool and, when no other Paul uses it, stops the embedded Postgres.
     await app.close();
+    stop.dispose();
+    if (typeof end !== "string") {
+      throw new PaulError("database_unavailable", end.message, {
+        hint: "runs in flight are kept; they continue when `paul serve` or `paul worker` starts again",
+      });
+    }
   } catch (e) {
     // main prints errors through a redactor that does not know this config's secrets.
     if (isPaulError(e))

@@ -1,7 +1,7 @@
 import type { JobHelpers } from "graphile-worker";
 import { insertEvent } from "../db/events.ts";
 import { FINISHED, getRun, updateRun } from "../db/runs.ts";
-import { toPaulError } from "../errors.ts";
+import { isShutdown, toPaulError } from "../errors.ts";
 import type { JobPayload } from "../queue/catalog.ts";
 import { runAnalysis } from "./analysis/index.ts";
 import { runApproaches } from "./approaches/index.ts";
@@ -59,6 +59,8 @@ export async function guardJob(
   try {
     await body(signal);
   } catch (e) {
+    // Paul is stopping: the job goes back to the queue untouched, the run waits.
+    if (isShutdown(signal)) throw e;
     const err = toPaulError(e);
     const attemptsLeft = helpers.job.attempts < helpers.job.max_attempts;
     if (err.retryable && attemptsLeft) {

@@ -49,6 +49,11 @@ export function jobKey<N extends JobName>(name: N, payload: JobPayload<N>): stri
   return (JOBS[name].key as (p: JobPayload<N>) => string)(payload);
 }
 
+/** Every job carries its run's flag, so a worker can be told to serve one run only. */
+export function runFlag(runId: string): string {
+  return `run:${runId}`;
+}
+
 export function parsePayload<N extends JobName>(name: N, raw: unknown): JobPayload<N> {
   return JOBS[name].payload.parse(raw) as JobPayload<N>;
 }
@@ -65,7 +70,13 @@ export async function enqueue<N extends JobName>(
 ): Promise<void> {
   const parsed = JOBS[name].payload.parse(payload);
   await db.query(
-    `select graphile_worker.add_job($1, $2::json, max_attempts := $3, job_key := $4, job_key_mode := 'unsafe_dedupe')`,
-    [name, JSON.stringify(parsed), JOBS[name].maxAttempts, jobKey(name, payload)],
+    `select graphile_worker.add_job($1, $2::json, max_attempts := $3, job_key := $4, job_key_mode := 'unsafe_dedupe', flags := array[$5])`,
+    [
+      name,
+      JSON.stringify(parsed),
+      JOBS[name].maxAttempts,
+      jobKey(name, payload),
+      runFlag(parsed.runId),
+    ],
   );
 }

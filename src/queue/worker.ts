@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
-import { type Runner, run, type TaskList, type WorkerEvents } from "graphile-worker";
+import { type Runner, run, type Task, type TaskList, type WorkerEvents } from "graphile-worker";
 import analysis from "../../tasks/analysis.ts";
 import approaches from "../../tasks/approaches.ts";
 import implFinish from "../../tasks/impl-finish.ts";
@@ -10,8 +10,9 @@ import judging from "../../tasks/judging.ts";
 import pr from "../../tasks/pr.ts";
 import { quietLogger } from "../db/migrate.ts";
 import type { Pool } from "../db/pool.ts";
+import { type PaulError, SHUTDOWN_REASON, toPaulError } from "../errors.ts";
 import type { Deps } from "../pipeline/deps.ts";
-import type { JobName } from "./catalog.ts";
+import { type JobName, runFlag } from "./catalog.ts";
 
 const TASKS: Record<JobName, (deps: Deps) => TaskList[string]> = {
   analysis,
@@ -23,69 +24,181 @@ const TASKS: Record<JobName, (deps: Deps) => TaskList[string]> = {
   impl_finish: implFinish,
 };
 
-export interface WorkerHandle {
-  runner: Runner;
-  stop(): Promise<void>;
+export interface WorkerOptions {
+  concurrency?: number;
+  /** Take only this run's jobs: `paul build`/`resume` drive their own run and nothing else. */
+  onlyRun?: string;
+  log?: (s: string) => void;
 }
 
-export async function startWorker(
-  deps: Deps,
-  opts: { concurrency?: number } = {},
-): Promise<WorkerHandle> {
+export interface WorkerHandle {
+  /**
+   * Stop taking jobs. `abort`: interrupt the running ones now (their agents
+   * and commands are killed) and put them back in the queue as they were,
+   * for `paul resume` or another worker; otherwise wait for them to finish.
+   */
+  stop(opts?: { abort?: boolean }): Promise<void>;
+  /** Settles when the worker died and could not be restarted (the database stayed away). */
+  failed: Promise<PaulError>;
+}
+
+export async function startWorker(deps: Deps, opts: WorkerOptions = {}): Promise<WorkerHandle> {
+  const log = opts.log ?? (() => {});
+  const shutdown = new AbortController();
+  const interrupted = new Set<string>();
   const taskList: TaskList = {};
-  for (const [name, make] of Object.entries(TASKS)) taskList[name] = make(deps);
-  await unlockDeadWorkers(deps.pool, deps.cfg.workerStaleSeconds);
+  for (const [name, make] of Object.entries(TASKS)) {
+    const task = make(deps) as Task;
+    taskList[name] = async (payload, helpers) => {
+      // graphile-worker aborts its jobs some seconds into its own shutdown;
+      // either way the process is stopping, which is never the job's failure.
+      const job = new AbortController();
+      const stop = () => job.abort(SHUTDOWN_REASON);
+      shutdown.signal.addEventListener("abort", stop, { once: true });
+      helpers.abortSignal?.addEventListener("abort", stop, { once: true });
+      const abortSignal = job.signal;
+      try {
+        return await task(payload, { ...helpers, abortSignal });
+      } catch (e) {
+        if (job.signal.aborted) interrupted.add(helpers.job.id);
+        throw e;
+      } finally {
+        shutdown.signal.removeEventListener("abort", stop);
+        helpers.abortSignal?.removeEventListener("abort", stop);
+      }
+    };
+  }
   const ids = new Set<string>();
-  // Jobs are locked by the pool's id. Listen before run() creates the pool: a
-  // pool we never heartbeat for would look dead and lose its own jobs.
-  const events: WorkerEvents = new EventEmitter();
-  events.on("pool:create", ({ workerPool }) => {
-    ids.add(workerPool.id);
-    void beat(deps.pool, [workerPool.id]).catch(() => {});
+  let stopping = false;
+  let reportFailure: (e: PaulError) => void = () => {};
+  const failed = new Promise<PaulError>((resolve) => {
+    reportFailure = resolve;
   });
-  const runner = await run({
-    events,
-    pgPool: deps.pool,
-    taskList,
-    concurrency: opts.concurrency ?? deps.cfg.workerConcurrency,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    logger: quietLogger,
-  });
+
+  const start = async (): Promise<Runner> => {
+    // Jobs are locked by the pool's id. Listen before run() creates the pool: a
+    // pool we never heartbeat for would look dead and lose its own jobs.
+    const events: WorkerEvents = new EventEmitter();
+    events.on("pool:create", ({ workerPool }) => {
+      ids.add(workerPool.id);
+      void beat(deps.pool, [workerPool.id]).catch(() => {});
+    });
+    const runner = await run({
+      events,
+      pgPool: deps.pool,
+      taskList,
+      concurrency: opts.concurrency ?? deps.cfg.workerConcurrency,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      logger: quietLogger,
+      ...(opts.onlyRun
+        ? { forbiddenFlags: () => otherRunsFlags(deps.pool, opts.onlyRun ?? "") }
+        : {}),
+    });
+    // A pool dies when it cannot release a finished job (the database went
+    // away mid-release). Its jobs are still locked by its id: free them at
+    // once (they are ours; nobody else is running them) and start again.
+    runner.promise.catch(async (e: unknown) => {
+      if (stopping) return;
+      log(`The worker stopped (${toPaulError(e).message}); starting it again.`);
+      const dead = [...ids];
+      ids.clear();
+      try {
+        await unlock(deps.pool, dead);
+        current = await start();
+      } catch (err) {
+        reportFailure(toPaulError(err));
+      }
+    });
+    return runner;
+  };
+
+  await unlockDeadWorkers(deps.pool, deps.cfg.workerStaleSeconds);
+  let current = await start();
   const timer = setInterval(
     () => {
       void beat(deps.pool, [...ids])
         .then(() => unlockDeadWorkers(deps.pool, deps.cfg.workerStaleSeconds))
-        .catch(() => {});
+        .catch((e: unknown) => log(`Worker heartbeat failed: ${toPaulError(e).message}`));
     },
     Math.min(5000, (deps.cfg.workerStaleSeconds * 1000) / 3),
   );
   return {
-    runner,
-    async stop() {
+    failed,
+    async stop(o = {}) {
+      stopping = true;
       clearInterval(timer);
-      await runner.stop().catch(() => {});
-      await deps.pool.query("delete from workers where id = any($1)", [[...ids]]).catch(() => {});
+      if (o.abort) shutdown.abort(SHUTDOWN_REASON);
+      await current.stop().catch(() => {});
+      // An interrupted attempt is not a failed one: the job goes back as it was.
+      if (interrupted.size > 0) {
+        await deps.pool
+          .query(
+            `update graphile_worker._private_jobs
+                set attempts = greatest(attempts - 1, 0), run_at = now(), last_error = $2
+              where id = any($1::bigint[])`,
+            [[...interrupted], "interrupted by a shutdown"],
+          )
+          .catch((e: unknown) =>
+            log(`Could not put interrupted jobs back: ${toPaulError(e).message}`),
+          );
+      }
+      await deps.pool
+        .query("delete from workers where id = any($1)", [[...ids]])
+        .catch((e: unknown) => log(`Could not sign the worker off: ${toPaulError(e).message}`));
     },
   };
+}
+
+/** Flags of queued jobs that belong to other runs, for a worker that serves one run. */
+async function otherRunsFlags(pool: Pool, runId: string): Promise<string[]> {
+  const r = await pool.query<{ f: string }>(
+    `select distinct f from graphile_worker._private_jobs j, jsonb_object_keys(j.flags) f
+      where j.flags is not null and f <> $1`,
+    [runFlag(runId)],
+  );
+  return r.rows.map((x) => x.f);
 }
 
 async function beat(pool: Pool, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await pool.query(
-    `insert into workers (id, host, last_seen) select unnest($1::text[]), $2, now()
+    `insert into workers (id, host, pid, last_seen) select unnest($1::text[]), $2, $3, now()
      on conflict (id) do update set last_seen = now()`,
-    [ids, hostname()],
+    [ids, hostname(), process.pid],
   );
+}
+
+async function unlock(pool: Pool, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await pool.query("select graphile_worker.force_unlock_workers($1::text[])", [ids]);
+  await pool.query("delete from workers where id = any($1)", [ids]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, it just isn't ours.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /**
  * A worker killed mid-job leaves its job locked (graphile-worker would wait
  * hours). Workers heartbeat; jobs of workers silent for staleSeconds, or of
- * workers never seen at all, are unlocked so another worker can take them.
+ * workers never seen at all, are unlocked so another worker can take them. A
+ * worker on this host whose process is gone is dead for certain: its jobs are
+ * taken at once, without waiting out the window.
  */
 export async function unlockDeadWorkers(pool: Pool, staleSeconds: number): Promise<string[]> {
-  const res = await pool.query<{ locked_by: string }>(
+  const res = await pool.query<{ locked_by: string; host: string | null; pid: number | null }>(
+    `select distinct j.locked_by, w.host, w.pid from graphile_worker._private_jobs j
+      left join workers w on w.id = j.locked_by
+      where j.locked_by is not null`,
+  );
+  const stale = await pool.query<{ locked_by: string }>(
     `select distinct j.locked_by from graphile_worker._private_jobs j
       left join workers w on w.id = j.locked_by
       where j.locked_by is not null
@@ -93,10 +206,27 @@ export async function unlockDeadWorkers(pool: Pool, staleSeconds: number): Promi
              or w.last_seen < now() - make_interval(secs => $1))`,
     [staleSeconds],
   );
-  const dead = res.rows.map((r) => r.locked_by);
-  if (dead.length > 0) {
-    await pool.query("select graphile_worker.force_unlock_workers($1::text[])", [dead]);
-    await pool.query("delete from workers where id = any($1)", [dead]);
+  const here = hostname();
+  const dead = new Set(stale.rows.map((r) => r.locked_by));
+  for (const r of res.rows) {
+    if (r.host === here && r.pid !== null && r.pid !== process.pid && !alive(r.pid))
+      dead.add(r.locked_by);
   }
-  return dead;
+  await unlock(pool, [...dead]);
+  return [...dead];
+}
+
+/** Jobs of a run that a live worker elsewhere holds, for telling the user who is at work. */
+export async function heldElsewhere(
+  pool: Pool,
+  runId: string,
+): Promise<{ host: string; pid: number | null; jobs: number }[]> {
+  const r = await pool.query<{ host: string; pid: number | null; jobs: number }>(
+    `select w.host, w.pid, count(*)::int as jobs from graphile_worker._private_jobs j
+      join workers w on w.id = j.locked_by
+      where j.flags ? $1 and not (w.host = $2 and w.pid = $3)
+      group by w.host, w.pid`,
+    [runFlag(runId), hostname(), process.pid],
+  );
+  return r.rows;
 }

@@ -31,7 +31,7 @@ export async function createTestDb(): Promise<TestDb> {
   }
   await admin.end();
   const url = withDatabase(adminUrl, name);
-  const pool = createPool(url, 10);
+  const pool = createPool(url, { max: 10 });
   afterAll(async () => {
     await pool.end().catch(() => {});
   });

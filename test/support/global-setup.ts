@@ -44,7 +44,7 @@ export default async function setup(project: TestProject) {
   await admin.query(`create database "${template}"`);
   await admin.end();
   const templateUrl = withDatabase(adminUrl, template);
-  const pool = createPool(templateUrl, 2);
+  const pool = createPool(templateUrl, { max: 2 });
   await migrate(pool);
   await pool.end();
   project.provide("pgAdminUrl", adminUrl);

@@ -148,6 +148,8 @@ async function attempt(w: TaskWork, all: AttemptRow[], n: number): Promise<void>
         void ctx.progress(`${task.task_key}: ${e.name}`).catch(() => {});
     },
   });
+  // Stopped from outside (Ctrl-C, cancel): not this attempt's failure.
+  ctx.signal.throwIfAborted();
   const touched = await touchedFiles(dir, startCommit);
   const end = (f: Parameters<typeof finishAttempt>[2]) =>
     finishAttempt(pool, row.id, { ...f, usage: tally.totals });
@@ -187,6 +189,7 @@ async function attempt(w: TaskWork, all: AttemptRow[], n: number): Promise<void>
     onGate: (gate, state) =>
       void ctx.progress(`${task.task_key}: gate ${gate} ${state}`).catch(() => {}),
   });
+  ctx.signal.throwIfAborted();
   for (const r of [...(gates.install ? [gates.install] : []), ...gates.results]) {
     await insertGateResult(pool, {
       runId: ctx.run.id,
