@@ -1,6 +1,11 @@
 import { spawn } from "node:child_process";
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { JobHelpers } from "graphile-worker";
+import { loadConfig } from "../../src/config.ts";
+import type { Pool } from "../../src/db/pool.ts";
+import { insertRun, newRunId, type RunRow } from "../../src/db/runs.ts";
+import type { Deps } from "../../src/pipeline/deps.ts";
 import { hostEnv, setHostEnv } from "../../src/workspace/host.ts";
 import { tempDir } from "../support/git-fixtures.ts";
 
@@ -65,4 +70,46 @@ exit 128
 async function realGit(): Promise<string> {
   const { execFileSync } = await import("node:child_process");
   return execFileSync("bash", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+}
+
+/** Deps for driving the job boundary without a model or GitHub. */
+export function jobDeps(pool: Pool, dbUrl: string, home: string): Deps {
+  const cfg = loadConfig({ PAUL_HOME: home, DATABASE_URL: dbUrl }, "read");
+  return {
+    cfg,
+    pool,
+    model: () => {
+      throw new Error("no model in these tests");
+    },
+    github: () => {
+      throw new Error("no GitHub in these tests");
+    },
+  };
+}
+
+/** A run of `remote` at `commit` (null: not pinned yet, as a run from Slack starts), waiting on analysis. */
+export async function seedRun(pool: Pool, remote: string, commit: string | null): Promise<RunRow> {
+  const id = newRunId();
+  return insertRun(pool, {
+    id,
+    feature: "Add a helper",
+    repoSpec: remote,
+    repoUrl: remote,
+    repoKey: remote.startsWith("/") ? `path:${remote}` : `url:${remote}`,
+    baseBranch: "main",
+    baseCommit: commit ?? undefined,
+    origin: "cli",
+    requester: "tester",
+    budgetUsd: 1,
+    budgetTokens: 1000,
+    gates: commit ? { source: "none", gates: [] } : undefined,
+  });
+}
+
+/** The job helpers graphile-worker passes: attempt `n` of `max`. */
+export function attempt(n: number, max = 5): Pick<JobHelpers, "job" | "abortSignal"> {
+  return {
+    job: { attempts: n, max_attempts: max } as JobHelpers["job"],
+    abortSignal: new AbortController().signal,
+  };
 }
