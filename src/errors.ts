@@ -27,6 +27,11 @@ export const ERROR_CODES = {
   not_found: false,
   database_unavailable: true,
   sandbox_unavailable: false,
+  /** Local git trouble: a full disk may be freed, a damaged mirror is set aside and cloned again. */
+  disk_full: true,
+  mirror_damaged: true,
+  /** Paul may not write in its own workspace: a person must fix the permissions. */
+  workspace_denied: false,
   internal: true,
 } as const;
 

@@ -5,6 +5,7 @@ import { isShutdown, toPaulError } from "../errors.ts";
 import type { JobPayload } from "../queue/catalog.ts";
 import { runAnalysis } from "./analysis/index.ts";
 import { runApproaches } from "./approaches/index.ts";
+import { sweepFinishedRuns } from "./cleanup.ts";
 import { type PhaseContext, phaseContext } from "./context.ts";
 import type { Deps } from "./deps.ts";
 import { runImplementation } from "./implementation/index.ts";
@@ -72,5 +73,8 @@ export async function guardJob(
       throw err;
     }
     await failRun(deps.pool, runId, err, phase, deps.cfg.redact);
+  } finally {
+    // Housekeeping: a sweep that fails is tried again at the next job's end.
+    await sweepFinishedRuns(deps).catch(() => {});
   }
 }

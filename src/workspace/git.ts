@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PaulError } from "../errors.ts";
 import { REDACTED } from "../redact.ts";
 import { type ExecResult, rawExec, scrubbedEnv, truncateMiddle } from "./exec.ts";
+import { classifyGit, type GitFailure, localGitError, lockFileOf } from "./git-errors.ts";
 import { hostEnv } from "./host.ts";
 
 /**
@@ -21,6 +22,13 @@ export interface GitOptions {
   timeoutMs?: number;
   auth?: GitAuth;
   allowFail?: boolean;
+  /**
+   * Which failures are worth trying again. Lock contention always is (git
+   * fails at once when another git holds a lock); "mirror" adds a damaged
+   * read (a worktree or ref another process is writing), "network" adds
+   * network blips too.
+   */
+  retry?: "mirror" | "network";
 }
 
 export interface GitResult extends ExecResult {
@@ -75,7 +83,41 @@ const SAFETY_CONFIG = [
   "http.sslVerify=true",
   "-c",
   "protocol.ext.allow=never",
+  // Housekeeping runs inside the command, under the caller's mirror lock, not detached after it.
+  "-c",
+  "gc.autoDetach=false",
+  "-c",
+  "maintenance.autoDetach=false",
 ];
+
+/** Waits before each retry, by kind of failure. */
+const BACKOFF_MS: Partial<Record<GitFailure, number[]>> = {
+  lock: [100, 250, 500, 1000, 2000],
+  corrupt: [100, 300, 900],
+  network: [1000, 3000],
+};
+/** Git holds a lock for milliseconds to seconds; one this old was left by a git that died. */
+export const GIT_LOCK_STALE_MS = 5 * 60_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function retries(kind: GitFailure, retry: GitOptions["retry"]): number[] {
+  if (kind === "lock") return BACKOFF_MS.lock ?? [];
+  if (kind === "corrupt" && retry) return BACKOFF_MS.corrupt ?? [];
+  if (kind === "network" && retry === "network") return BACKOFF_MS.network ?? [];
+  return [];
+}
+
+/** Removes the lock file git complained about when no live git can still hold it. */
+async function removeStaleLock(text: string, cwd: string): Promise<boolean> {
+  const file = lockFileOf(text);
+  if (!file) return false;
+  const path = file.startsWith("/") ? file : join(cwd, file);
+  const st = await stat(path).catch(() => null);
+  if (!st || Date.now() - st.mtimeMs < GIT_LOCK_STALE_MS) return false;
+  await rm(path, { force: true });
+  return true;
+}
 
 export function basicAuthValue(token: string): string {
   return Buffer.from(`x-access-token:${token}`).toString("base64");
@@ -97,6 +139,34 @@ export function redactUrl(url: string): string {
 }
 
 export async function git(args: string[], cwd: string, opts: GitOptions = {}): Promise<GitResult> {
+  const tries = new Map<GitFailure, number>();
+  for (;;) {
+    const r = await gitOnce(args, cwd, opts);
+    if (r.ok) return r;
+    const kind = classifyGit(r.stderr || r.stdout, r.timedOut);
+    if (kind === "lock" && (await removeStaleLock(r.stderr, cwd))) continue;
+    const n = tries.get(kind) ?? 0;
+    // A command that ran into its timeout has had its chance.
+    const wait = r.timedOut ? undefined : retries(kind, opts.retry)[n];
+    if (wait === undefined) return failed(r, kind, cwd, opts);
+    tries.set(kind, n + 1);
+    await sleep(wait * (0.75 + Math.random() / 2));
+  }
+}
+
+function failed(r: GitResult, kind: GitFailure, cwd: string, opts: GitOptions): GitResult {
+  if (opts.allowFail) return r;
+  const why = r.timedOut
+    ? `timed out after ${Math.round((opts.timeoutMs ?? GIT_TIMEOUT_MS) / 1000)}s`
+    : `exit ${r.exitCode ?? r.signal}`;
+  const what = `${r.command} failed in ${cwd} (${why})`;
+  throw (
+    localGitError(kind, what, cwd, gitReason(r)) ??
+    new PaulError("internal", `${what}: ${gitReason(r)}`)
+  );
+}
+
+async function gitOnce(args: string[], cwd: string, opts: GitOptions): Promise<GitResult> {
   const redact = authRedactor(opts.auth);
   const authArgs = opts.auth
     ? ["-c", `http.extraHeader=Authorization: Basic ${basicAuthValue(opts.auth.token)}`]
@@ -114,23 +184,13 @@ export async function git(args: string[], cwd: string, opts: GitOptions = {}): P
   await rm(errFile, { force: true });
   const stdout = redact(r.output);
   const stderr = redact(truncateMiddle(rawErr).text);
-  const result: GitResult = {
+  return {
     ...r,
     command: redact(`git ${args.join(" ")}`),
     stdout,
     stderr,
     output: stderr ? `${stdout}${stdout && !stdout.endsWith("\n") ? "\n" : ""}${stderr}` : stdout,
   };
-  if (!r.ok && !opts.allowFail) {
-    const why = r.timedOut
-      ? `timed out after ${Math.round((opts.timeoutMs ?? GIT_TIMEOUT_MS) / 1000)}s`
-      : `exit ${r.exitCode ?? r.signal}`;
-    throw new PaulError(
-      "internal",
-      `${result.command} failed in ${cwd} (${why}): ${gitReason(result)}`,
-    );
-  }
-  return result;
 }
 
 /** stdout of a git command that must succeed, without the trailing newline. */

@@ -1,18 +1,24 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, rmdir, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { PaulError } from "../errors.ts";
 
 /**
- * A lock between processes of one machine: mkdir is atomic. The owner file
- * lets a waiter take over a lock whose process died (a crash, a kill -9);
- * a lock older than `staleMs` is taken over whoever holds it.
+ * A lock between processes (and between jobs of one process): mkdir is atomic
+ * on every file system Paul runs on. The holder writes an owner file (host,
+ * pid, token) and touches the directory while it holds it, so a waiter can
+ * take over a lock whose process died (a crash, a kill -9) at once, and one
+ * whose holder went silent (another machine, a hung process) after `staleMs`.
  */
 export interface LockOptions {
   timeoutMs?: number;
   staleMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 35 * 60_000;
+const DEFAULT_STALE_MS = 2 * 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,13 +31,75 @@ function alive(pid: number): boolean {
   }
 }
 
-async function isStale(lockDir: string, staleMs: number): Promise<boolean> {
+async function owner(lockDir: string): Promise<string> {
+  return readFile(join(lockDir, "owner"), "utf8").catch(() => "");
+}
+
+async function isStale(lockDir: string, staleMs: number, seen: string): Promise<boolean> {
   const st = await stat(lockDir).catch(() => null);
   if (!st) return false;
   if (Date.now() - st.mtimeMs > staleMs) return true;
-  const owner = await readFile(join(lockDir, "owner"), "utf8").catch(() => "");
-  const [host, pid] = owner.trim().split(" ");
+  const [host, pid] = seen.trim().split(" ");
   return host === hostname() && pid !== undefined && !alive(Number(pid));
+}
+
+/**
+ * Two waiters that both find a lock stale must not both remove it: the second
+ * would remove the lock the first has just taken. Breaking takes its own
+ * mkdir lock, and the owner is checked again inside it.
+ */
+async function breakStale(lockDir: string, staleMs: number, seen: string): Promise<void> {
+  const breaker = `${lockDir}.breaking`;
+  try {
+    await mkdir(breaker);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    // A breaker that crashed mid-break: breaking takes milliseconds.
+    const st = await stat(breaker).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > 10_000) await rmdir(breaker).catch(() => {});
+    return;
+  }
+  try {
+    if ((await owner(lockDir)) === seen && (await isStale(lockDir, staleMs, seen))) {
+      const gone = `${lockDir}.stale-${randomUUID()}`;
+      if (
+        await rename(lockDir, gone).then(
+          () => true,
+          () => false,
+        )
+      )
+        await rm(gone, { recursive: true, force: true });
+    }
+  } finally {
+    await rmdir(breaker).catch(() => {});
+  }
+}
+
+async function acquire(lockDir: string, token: string, opts: LockOptions): Promise<void> {
+  const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
+  const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      // Written whole, then renamed: a waiter never reads half a pid.
+      const tmp = join(lockDir, `owner.${token}`);
+      await writeFile(tmp, `${hostname()} ${process.pid} ${token}`);
+      await rename(tmp, join(lockDir, "owner"));
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const seen = await owner(lockDir);
+    if (await isStale(lockDir, staleMs, seen)) {
+      await breakStale(lockDir, staleMs, seen);
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new PaulError("internal", `Timed out waiting for the lock ${lockDir}`, {
+        hint: "another Paul process is using this workspace; if none is running, delete the lock directory",
+      });
+    await sleep(50 + Math.random() * 150);
+  }
 }
 
 export async function withDirLock<T>(
@@ -39,38 +107,40 @@ export async function withDirLock<T>(
   fn: () => Promise<T>,
   opts: LockOptions = {},
 ): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 35 * 60_000;
-  const staleMs = opts.staleMs ?? 40 * 60_000;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await mkdir(lockDir);
-      await writeFile(join(lockDir, "owner"), `${hostname()} ${process.pid}`);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      if (await isStale(lockDir, staleMs)) {
-        // Rename first so only one waiter takes the stale lock away.
-        const gone = `${lockDir}.stale-${randomUUID()}`;
-        if (
-          await rename(lockDir, gone).then(
-            () => true,
-            () => false,
-          )
-        )
-          await rm(gone, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline)
-        throw new PaulError("internal", `Timed out waiting for the lock ${lockDir}`, {
-          hint: "another Paul process is using this workspace; if none is running, delete the lock directory",
-        });
-      await sleep(50 + Math.random() * 150);
-    }
-  }
+  const token = randomUUID();
+  await acquire(lockDir, token, opts);
+  const staleMs = opts.staleMs ?? DEFAULT_STALE_MS;
+  // The heartbeat keeps a long clone or fetch from looking abandoned.
+  const beat = setInterval(
+    () => {
+      const now = new Date();
+      void utimes(lockDir, now, now).catch(() => {});
+    },
+    Math.max(20, staleMs / 4),
+  );
+  beat.unref();
   try {
     return await fn();
   } finally {
-    await rm(lockDir, { recursive: true, force: true });
+    clearInterval(beat);
+    // A lock taken over from us (we were silent too long) is someone else's now.
+    if ((await owner(lockDir)).endsWith(` ${token}`))
+      await rm(lockDir, { recursive: true, force: true });
   }
+}
+
+const held = new AsyncLocalStorage<ReadonlySet<string>>();
+
+/**
+ * Everything that changes a mirror (clone, fetch, worktree add/remove/prune,
+ * deleting its branches) runs under this lock, across processes: git itself
+ * does not serialise them, and a fetch that meets a worktree being added
+ * fails with "bad object worktrees/…/HEAD". Reentrant within one call chain,
+ * so a locked operation may call another.
+ */
+export async function withMirrorLock<T>(mirror: string, fn: () => Promise<T>): Promise<T> {
+  const lockDir = `${mirror}.lock`;
+  const mine = held.getStore() ?? new Set<string>();
+  if (mine.has(lockDir)) return fn();
+  return withDirLock(lockDir, () => held.run(new Set([...mine, lockDir]), fn));
 }

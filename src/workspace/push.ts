@@ -1,6 +1,8 @@
 import { PaulError } from "../errors.ts";
 import { GIT_NETWORK_TIMEOUT_MS, type GitAuth, git, gitOut, gitReason, redactUrl } from "./git.ts";
 import { sanitizeRepoConfig } from "./guard.ts";
+import { withMirrorLock } from "./lock.ts";
+import { remoteFailure } from "./repo.ts";
 
 /**
  * Paul only ever writes to its own branches (refs/heads/paul/…) and its own
@@ -82,6 +84,7 @@ export async function pushRef(
     auth: opts.auth,
     allowFail: true,
     timeoutMs: GIT_NETWORK_TIMEOUT_MS,
+    retry: "network",
   });
   if (r.ok) return { commit, remoteRef: ref };
   const where = redactUrl(opts.remoteUrl);
@@ -95,6 +98,8 @@ export async function pushRef(
         : "Check branch protection rules and that the token may write to the repository.",
     );
   }
+  const e = remoteFailure({ spec: opts.remoteUrl }, "push to", r, repoDir);
+  if (e.code !== "repo_unreachable") throw e;
   throw new PaulError("repo_unreachable", `Could not push to ${where}: ${gitReason(r)}`, {
     hint: "Check that this machine can reach the repository and that GITHUB_TOKEN (or your SSH key) may write to it.",
   });
@@ -115,18 +120,18 @@ export async function fetchRef(
   if (!PUSHABLE_PREFIXES.some((p) => local.startsWith(p)) || !(await validRefName(local, mirror)))
     throw new PaulError("internal", `fetchRef may only write Paul's refs, not '${localRef}'`);
   await sanitizeRepoConfig(mirror);
-  const r = await git(
-    ["fetch", "--quiet", "--no-tags", remoteUrl, `+${fullRef(remoteRef)}:${local}`],
-    mirror,
-    { auth, allowFail: true, timeoutMs: GIT_NETWORK_TIMEOUT_MS },
+  // Writes the mirror's refs and objects: under its lock, like every other change to it.
+  const r = await withMirrorLock(mirror, () =>
+    git(["fetch", "--quiet", "--no-tags", remoteUrl, `+${fullRef(remoteRef)}:${local}`], mirror, {
+      auth,
+      allowFail: true,
+      timeoutMs: GIT_NETWORK_TIMEOUT_MS,
+      retry: "network",
+    }),
   );
   if (!r.ok) {
     if (/couldn't find remote ref/i.test(r.stderr)) return null;
-    throw new PaulError(
-      "repo_unreachable",
-      `Could not fetch ${remoteRef} from ${redactUrl(remoteUrl)}: ${gitReason(r)}`,
-      { hint: "Check that this machine can reach the repository and may read it." },
-    );
+    throw remoteFailure({ spec: remoteUrl }, `fetch ${remoteRef} from`, r, mirror);
   }
   return gitOut(["rev-parse", "--verify", `${local}^{commit}`], mirror);
 }

@@ -3,10 +3,18 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { PaulError } from "../errors.ts";
-import { GIT_NETWORK_TIMEOUT_MS, type GitAuth, git, gitReason, redactUrl } from "./git.ts";
+import { isPaulError, PaulError } from "../errors.ts";
+import {
+  GIT_NETWORK_TIMEOUT_MS,
+  type GitAuth,
+  type GitResult,
+  git,
+  gitReason,
+  redactUrl,
+} from "./git.ts";
+import { classifyGit, localGitError } from "./git-errors.ts";
 import { sanitizeRepoConfig } from "./guard.ts";
-import { withDirLock } from "./lock.ts";
+import { withMirrorLock } from "./lock.ts";
 
 export interface RepoRef {
   /** What the user typed. */
@@ -118,11 +126,53 @@ const HEADS_REFSPECS = [
 ];
 const PAUL_REFSPEC = "+refs/paul/*:refs/paul/*";
 
-function unreachable(ref: RepoRef, verb: string, reason: string): PaulError {
+/** Enough of a repository to name it in a message. */
+export type RemoteName = Pick<RepoRef, "spec" | "github">;
+
+function unreachable(ref: RemoteName, verb: string, reason: string): PaulError {
   return new PaulError("repo_unreachable", `Could not ${verb} ${redactUrl(ref.spec)}: ${reason}`, {
     hint: ref.github
       ? "Check that the repository exists and the name is spelled right; for a private repository set GITHUB_TOKEN to a token that can read it."
       : "Check the URL or path and that this machine can reach it; a private repository needs credentials (GITHUB_TOKEN for GitHub over https, an SSH key in ~/.ssh for ssh URLs).",
+  });
+}
+
+/**
+ * A failed clone or fetch, told by where the trouble is: this machine's disk
+ * or mirror (retryable or a local fix), the network (already retried), or
+ * the remote itself (not there, no access: permanent).
+ */
+export function remoteFailure(ref: RemoteName, verb: string, r: GitResult, dir: string): PaulError {
+  const kind = classifyGit(r.stderr || r.stdout, r.timedOut);
+  const reason = gitReason(r);
+  const local = localGitError(kind, `Could not ${verb} ${redactUrl(ref.spec)}`, dir, reason);
+  if (local) return local;
+  if (kind === "network")
+    return new PaulError(
+      "repo_unreachable",
+      `Could not ${verb} ${redactUrl(ref.spec)}: the remote did not answer (${reason})`,
+      {
+        hint: "Paul tried several times. Check this machine's network (DNS, proxy, firewall) and that the git host is up, then resume the run.",
+      },
+    );
+  return unreachable(ref, verb, reason);
+}
+
+/**
+ * A damaged mirror is only a cache of the remote: it is moved out of the way
+ * (under the mirror lock, so nothing is mid-write in it) and cloned again by
+ * the next caller. Worktrees made from it are rebuilt by createWorktree.
+ */
+export async function setMirrorAside(mirror: string): Promise<void> {
+  await withMirrorLock(mirror, async () => {
+    const gone = `${mirror}.damaged-${randomUUID().slice(0, 8)}`;
+    if (
+      await rename(mirror, gone).then(
+        () => true,
+        () => false,
+      )
+    )
+      await rm(gone, { recursive: true, force: true });
   });
 }
 
@@ -135,9 +185,17 @@ function unreachable(ref: RepoRef, verb: string, reason: string): PaulError {
 export async function ensureMirror(ref: RepoRef, workDir: string, auth?: GitAuth): Promise<string> {
   const dir = mirrorDir(workDir, ref);
   await mkdir(dirname(dir), { recursive: true });
-  await withDirLock(`${dir}.lock`, async () => {
-    if (existsSync(join(dir, "HEAD"))) await refreshMirror(ref, dir, auth);
-    else await cloneMirror(ref, dir, auth);
+  await withMirrorLock(dir, async () => {
+    if (existsSync(join(dir, "HEAD"))) {
+      try {
+        await refreshMirror(ref, dir, auth);
+        return;
+      } catch (e) {
+        if (!isPaulError(e) || e.code !== "mirror_damaged") throw e;
+        await setMirrorAside(dir);
+      }
+    }
+    await cloneMirror(ref, dir, auth);
   });
   return dir;
 }
@@ -170,8 +228,9 @@ async function cloneMirror(ref: RepoRef, dir: string, auth?: GitAuth): Promise<v
       auth,
       allowFail: true,
       timeoutMs,
+      retry: "network",
     });
-    if (!r.ok) throw unreachable(ref, "clone", gitReason(r));
+    if (!r.ok) throw remoteFailure(ref, "clone", r, dirname(dir));
     await git(["config", "--unset-all", "remote.origin.fetch"], tmp, { allowFail: true });
     for (const spec of [...HEADS_REFSPECS, PAUL_REFSPEC])
       await git(["config", "--add", "remote.origin.fetch", spec], tmp);
@@ -195,8 +254,13 @@ async function fetchMirror(ref: RepoRef, dir: string, auth?: GitAuth): Promise<v
     ["fetch", "--quiet", "origin", PAUL_REFSPEC],
   ];
   for (const args of fetches) {
-    const f = await git(args, dir, { auth, allowFail: true, timeoutMs: GIT_NETWORK_TIMEOUT_MS });
-    if (!f.ok) throw unreachable(ref, "fetch", gitReason(f));
+    const f = await git(args, dir, {
+      auth,
+      allowFail: true,
+      timeoutMs: GIT_NETWORK_TIMEOUT_MS,
+      retry: "network",
+    });
+    if (!f.ok) throw remoteFailure(ref, "fetch", f, dir);
   }
 }
 
@@ -210,6 +274,7 @@ async function refreshMirror(ref: RepoRef, dir: string, auth?: GitAuth): Promise
     auth,
     allowFail: true,
     timeoutMs,
+    retry: "network",
   });
   const target = /^ref: (refs\/heads\/\S+)\s+HEAD$/m.exec(head.stdout)?.[1];
   if (head.ok && target) {

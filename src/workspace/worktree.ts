@@ -3,8 +3,10 @@ import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { PaulError } from "../errors.ts";
 import { git, gitOut, gitReason, splitZ } from "./git.ts";
+import { classifyGit, localGitError } from "./git-errors.ts";
 import { sanitizeRepoConfig } from "./guard.ts";
-import { WORKTREE_BRANCH_PREFIXES } from "./repo.ts";
+import { withMirrorLock } from "./lock.ts";
+import { setMirrorAside, WORKTREE_BRANCH_PREFIXES } from "./repo.ts";
 
 export type ChangeType = "added" | "modified" | "deleted";
 export interface ChangedFile {
@@ -65,25 +67,37 @@ export async function createWorktree(
   assertWorktreeBranch(branch);
   await sanitizeRepoConfig(mirror);
   await ignoreDependencies(mirror);
-  if (existsSync(dir)) {
-    if (await isWorktreeOf(mirror, dir)) {
-      await resetWorktree(dir, branch, startCommit);
-      return;
-    }
+  if (existsSync(dir) && (await isWorktreeOf(mirror, dir))) {
+    await resetWorktree(dir, branch, startCommit);
+    return;
+  }
+  const r = await withMirrorLock(mirror, async () => {
     // A directory Paul made earlier whose registration is gone (or that never finished).
     await rm(dir, { recursive: true, force: true });
-  }
-  await git(["worktree", "prune"], mirror);
-  await mkdir(dirname(dir), { recursive: true });
-  const r = await git(["worktree", "add", "--quiet", "-B", branch, dir, startCommit], mirror, {
-    allowFail: true,
+    await git(["worktree", "prune"], mirror, { retry: "mirror" });
+    await mkdir(dirname(dir), { recursive: true });
+    return git(["worktree", "add", "--quiet", "-B", branch, dir, startCommit], mirror, {
+      allowFail: true,
+      retry: "mirror",
+    });
   });
-  if (!r.ok) {
+  if (r.ok) return;
+  const kind = classifyGit(r.stderr, r.timedOut);
+  const what = `Could not create a worktree for ${branch} at ${dir}`;
+  if (kind === "corrupt") {
+    await setMirrorAside(mirror);
     throw new PaulError(
-      "internal",
-      `Could not create a worktree for ${branch} at ${dir}: ${gitReason(r)}`,
+      "mirror_damaged",
+      `${what}: the mirror ${mirror} is damaged (${gitReason(r)})`,
+      {
+        hint: "Paul has moved the damaged mirror out of the way; the next try clones the repository again.",
+      },
     );
   }
+  throw (
+    localGitError(kind, what, dirname(dir), gitReason(r)) ??
+    new PaulError("internal", `${what}: ${gitReason(r)}`)
+  );
 }
 
 /** Back to `startCommit` on `branch`: no previous attempt's tracked, untracked or ignored files survive. */
@@ -159,9 +173,42 @@ export async function changedFiles(dir: string, from: string, to: string): Promi
 }
 
 export async function removeWorktree(mirror: string, dir: string): Promise<void> {
-  await git(["worktree", "remove", "--force", "--force", dir], mirror, { allowFail: true });
-  await rm(dir, { recursive: true, force: true });
-  await git(["worktree", "prune"], mirror, { allowFail: true });
+  await withMirrorLock(mirror, async () => {
+    await git(["worktree", "remove", "--force", "--force", dir], mirror, { allowFail: true });
+    await rm(dir, { recursive: true, force: true });
+    await git(["worktree", "prune"], mirror, { allowFail: true, retry: "mirror" });
+  });
+}
+
+/**
+ * Every worktree of the mirror under `root` (a run's directory), removed with
+ * its branch, so a finished run leaves nothing on disk or in the mirror.
+ * Returns the directories removed.
+ */
+export async function removeWorktreesUnder(mirror: string, root: string): Promise<string[]> {
+  const tops = [real(root), resolve(root)].map((t) => `${t}/`);
+  const inside = (d: string) => tops.some((t) => real(d).startsWith(t) || resolve(d).startsWith(t));
+  return withMirrorLock(mirror, async () => {
+    const list = await git(["worktree", "list", "--porcelain"], mirror, { allowFail: true });
+    const found: { dir: string; branch?: string }[] = [];
+    for (const field of list.stdout.split("\n")) {
+      if (field.startsWith("worktree ")) found.push({ dir: field.slice(9) });
+      else if (field.startsWith("branch ") && found.length > 0)
+        found[found.length - 1]!.branch = field.slice(7);
+    }
+    const mine = found.filter((w) => inside(w.dir));
+    for (const w of mine) {
+      await git(["worktree", "remove", "--force", "--force", w.dir], mirror, { allowFail: true });
+      await rm(w.dir, { recursive: true, force: true });
+    }
+    await git(["worktree", "prune"], mirror, { allowFail: true, retry: "mirror" });
+    for (const w of mine) {
+      const b = w.branch?.replace(/^refs\/heads\//, "");
+      if (b && WORKTREE_BRANCH_PREFIXES.some((p) => b.startsWith(p)))
+        await git(["update-ref", "-d", `refs/heads/${b}`], mirror, { allowFail: true });
+    }
+    return mine.map((w) => w.dir);
+  });
 }
 
 /**
