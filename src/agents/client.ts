@@ -102,7 +102,8 @@ export function toModelError(e: unknown, site: CallSite | string | null = {}): P
   const s: CallSite = typeof site === "string" || site === null ? { apiKey: site } : site;
   const secret = s.apiKey;
   const where = `the Anthropic API at ${s.baseURL ?? DEFAULT_BASE_URL}`;
-  const retried = s.maxRetries ? ` after ${s.maxRetries} retries` : "";
+  const n = s.maxRetries ?? 0;
+  const retried = n > 0 ? ` after ${n} ${n === 1 ? "retry" : "retries"}` : "";
   if (e instanceof PaulError) return e;
   if (e instanceof Anthropic.APIUserAbortError) {
     return new PaulError("cancelled", "The model call was cancelled.", { cause: e });
