@@ -59,6 +59,10 @@ export interface ModelServer {
   url: string;
   /** Every JSON body POSTed to /v1/messages, in order, rejected and failed ones included. */
   requests: MessagesRequest[];
+  /** When each of those arrived (performance.now()). */
+  requestTimes: number[];
+  /** When each answer began to be sent (performance.now()), faulted ones included. */
+  answerTimes: number[];
   close(): Promise<void>;
   /** The next `count` requests (default 1) fail with this status, as the real API would answer. */
   failNext(status: FailureStatus, count?: number): void;
@@ -328,6 +332,8 @@ const sse = (e: { event: string; data: unknown }) =>
 
 export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
   const requests: MessagesRequest[] = [];
+  const requestTimes: number[] = [];
+  const answerTimes: number[] = [];
   const pending: Fault[] = [];
   let always: Fault | null = null;
   const seen = new Set<string>();
@@ -350,6 +356,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     try {
       body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       requests.push(body as MessagesRequest);
+      requestTimes.push(performance.now());
     } catch {
       body = undefined;
     }
@@ -460,6 +467,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
           // A hang: the request was read and nothing is ever written.
           return;
         }
+        answerTimes.push(performance.now());
         if (reply.kind === "stream") return stream(res, reply.message, reply.fault);
         res.writeHead(reply.status, {
           "content-type": "application/json",
@@ -474,6 +482,8 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    requestTimes,
+    answerTimes,
     failNext,
     faultNext,
     faultAlways: (fault) => {

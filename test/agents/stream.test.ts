@@ -91,7 +91,7 @@ describe("streamed model calls", () => {
       .map((d) => d.partial_json)
       .join("");
     expect(JSON.parse(json)).toEqual({ path: "src", deep: { n: [1, 2, 3] } });
-    const delta = events.at(-2) as {
+    const delta = events.at(-2) as unknown as {
       delta: { stop_reason: string };
       usage: Record<string, number>;
     };
@@ -181,9 +181,7 @@ describe("streamed model calls", () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error.code).toBe("model_unavailable");
-    expect(r.error.message).toContain(
-      `Could not reach the Anthropic API at ${url} after 1 retry`,
-    );
+    expect(r.error.message).toContain(`Could not reach the Anthropic API at ${url} after 1 retry`);
     expect(r.error.toUserText()).not.toContain(KEY);
     expect(toModelError(r.error)).toBe(r.error);
   });
