@@ -61,21 +61,24 @@ export function createModelClient(cfg: ModelClientConfig): ModelClient {
       openTelemetry: false,
       logLevel: "off",
     },
-    {
-      idleMs: cfg.idleMs ?? 90_000,
-      totalMs: timeout,
-      tries: cfg.idleTries ?? 3,
-      backoffMs: (n) => fixed ?? 2000 * 2 ** (n - 1),
-      waitNoticeMs: cfg.waitNoticeMs ?? 15_000,
-    },
+    streamSettings(cfg),
   );
 }
 
-/** A client from elsewhere (a test's plain SDK client) is watched with the defaults. */
+function streamSettings(cfg: Omit<ModelClientConfig, "apiKey">): StreamSettings {
+  const fixed = cfg.retryDelayMs;
+  return {
+    idleMs: cfg.idleMs ?? 90_000,
+    totalMs: cfg.timeoutMs ?? 10 * 60_000,
+    tries: cfg.idleTries ?? 3,
+    backoffMs: (n) => fixed ?? 2000 * 2 ** (n - 1),
+    waitNoticeMs: cfg.waitNoticeMs ?? 15_000,
+  };
+}
+
+/** A client from elsewhere (a plain SDK client) is watched with the defaults. */
 export function streamSettingsOf(client: Anthropic): StreamSettings {
-  return client instanceof ModelClient
-    ? client.streaming
-    : createModelClient({ apiKey: "unused" }).streaming;
+  return client instanceof ModelClient ? client.streaming : streamSettings({});
 }
 
 const AUTH_HINT =
