@@ -125,6 +125,21 @@ export const VARS = {
     example: "5000000",
     why: "per-run token limit (default 5,000,000)",
   },
+  PAUL_BUDGET_MINUTES: {
+    schema: num(0.01),
+    example: "180",
+    why: "per-run limit on the minutes its jobs work; waiting for a decision does not count (default 180)",
+  },
+  PAUL_MODEL_IDLE_SECONDS: {
+    schema: num(0.1),
+    example: "90",
+    why: "a model call that sends nothing for this long is aborted and tried again (default 90)",
+  },
+  PAUL_MODEL_NOTICE_SECONDS: {
+    schema: num(0.1),
+    example: "15",
+    why: "how often a run says it is still waiting for the model (default 15)",
+  },
   PAUL_MAX_CODER_ATTEMPTS: {
     schema: int(1, 20),
     example: "5",
@@ -228,7 +243,9 @@ export interface Config {
   pgPort: number;
   anthropic: { apiKey: string | undefined; baseURL: string | undefined };
   models: z.infer<typeof ModelsSchema>;
-  budget: { usd: number; tokens: number };
+  budget: { usd: number; tokens: number; minutes: number };
+  /** How model calls are watched: silence that aborts a call, and how often waiting is told. */
+  model: { idleMs: number; noticeMs: number };
   maxCoderAttempts: number;
   gateTimeoutMs: number;
   commandTimeoutMs: number;
@@ -321,7 +338,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
       coderStrong: str("PAUL_MODEL_CODER_STRONG") ?? "claude-sonnet-5-5",
       reviewer: str("PAUL_MODEL_REVIEWER") ?? "claude-sonnet-5-5",
     },
-    budget: { usd: numb("PAUL_BUDGET_USD", 10), tokens: numb("PAUL_BUDGET_TOKENS", 5_000_000) },
+    budget: {
+      usd: numb("PAUL_BUDGET_USD", 10),
+      tokens: numb("PAUL_BUDGET_TOKENS", 5_000_000),
+      minutes: numb("PAUL_BUDGET_MINUTES", 180),
+    },
+    model: {
+      idleMs: numb("PAUL_MODEL_IDLE_SECONDS", 90) * 1000,
+      noticeMs: numb("PAUL_MODEL_NOTICE_SECONDS", 15) * 1000,
+    },
     maxCoderAttempts: numb("PAUL_MAX_CODER_ATTEMPTS", 5),
     gateTimeoutMs: numb("PAUL_GATE_TIMEOUT_SECONDS", 600) * 1000,
     commandTimeoutMs: numb("PAUL_COMMAND_TIMEOUT_SECONDS", 120) * 1000,

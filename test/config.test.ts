@@ -25,7 +25,8 @@ test("defaults, and secrets feed the redactor", () => {
     { ANTHROPIC_API_KEY: "sk-ant-secret-value-1234", GITHUB_TOKEN: "plain-token-value-xyz" },
     "build",
   );
-  expect(cfg.budget).toEqual({ usd: 10, tokens: 5_000_000 });
+  expect(cfg.budget).toEqual({ usd: 10, tokens: 5_000_000, minutes: 180 });
+  expect(cfg.model).toEqual({ idleMs: 90_000, noticeMs: 15_000 });
   expect(cfg.maxCoderAttempts).toBe(5);
   expect(cfg.redact("key sk-ant-secret-value-1234 and plain-token-value-xyz")).toBe(
     "key [REDACTED] and [REDACTED]",

@@ -1,6 +1,8 @@
 export {
+  type CallSite,
   createModelClient,
   DEFAULT_BASE_URL,
+  ModelClient,
   type ModelClientConfig,
   toModelError,
 } from "./client.ts";
@@ -18,4 +20,5 @@ export {
 export { SUBMIT_TOOL } from "./messages.ts";
 export { resolveInside, ToolError } from "./paths.ts";
 export { costOf, type Price, priceOf, type TokenUsage } from "./pricing.ts";
+export { type StreamSettings, streamMessage } from "./stream.ts";
 export { parseReadonly, type ReadOnlyToolOptions, readOnlyTools } from "./tools.ts";

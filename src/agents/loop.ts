@@ -1,6 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { PaulError } from "../errors.ts";
-import { toModelError } from "./client.ts";
+import { streamSettingsOf, toModelError } from "./client.ts";
 import {
   describeIssues,
   SUBMIT_TOOL,
@@ -10,6 +10,7 @@ import {
   withRollingCache,
 } from "./messages.ts";
 import { costOf } from "./pricing.ts";
+import { streamMessage } from "./stream.ts";
 import type { AgentResult, AgentTool, RunAgentOptions, UsageRecord } from "./types.ts";
 
 export type {
@@ -35,6 +36,7 @@ export async function runAgent<T>(o: RunAgentOptions<T>): Promise<AgentResult<T>
   const maxTurns = o.maxTurns ?? 40;
   const maxRepairs = o.maxRepairs ?? 3;
   const tools = toolTable(o.tools);
+  const settings = streamSettingsOf(o.client);
   const definitions: Anthropic.Messages.ToolUnion[] = [
     ...o.tools.map((t) => t.definition),
     submitToolDefinition(o.output),
@@ -68,7 +70,9 @@ export async function runAgent<T>(o: RunAgentOptions<T>): Promise<AgentResult<T>
     try {
       await o.usage.beforeCall();
       const started = performance.now();
-      response = await o.client.messages.create(
+      response = await streamMessage(
+        o.client,
+        settings,
         {
           model: o.model,
           max_tokens: o.maxTokens ?? 16_000,
@@ -76,12 +80,15 @@ export async function runAgent<T>(o: RunAgentOptions<T>): Promise<AgentResult<T>
           tools: definitions,
           messages: withRollingCache(messages),
         },
-        o.signal ? { signal: o.signal } : undefined,
+        {
+          signal: o.signal,
+          onWait: (ms) => o.onEvent?.({ kind: "waiting", seconds: Math.round(ms / 1000) }),
+        },
       );
       turns++;
       await o.usage.record(usageRecord(o, response, performance.now() - started));
     } catch (e) {
-      return fail(toModelError(e, o.client.apiKey));
+      return fail(toModelError(e, o.client));
     }
     messages.push({ role: "assistant", content: toParams(response.content) });
     for (const b of response.content) {

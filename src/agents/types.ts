@@ -31,7 +31,9 @@ export interface UsageSink {
 
 export type AgentEvent =
   | { kind: "tool"; name: string; input: unknown }
-  | { kind: "text"; text: string };
+  | { kind: "text"; text: string }
+  /** A model call has been going this long without a complete answer; sent every few seconds. */
+  | { kind: "waiting"; seconds: number };
 
 export interface RunAgentOptions<T> {
   client: Anthropic;

@@ -32,6 +32,8 @@ export async function openAppWith(cfg: Config, log: (s: string) => void): Promis
       }
       model ??= createModelClient({
         apiKey: cfg.anthropic.apiKey,
+        idleMs: cfg.model.idleMs,
+        waitNoticeMs: cfg.model.noticeMs,
         ...(cfg.anthropic.baseURL ? { baseURL: cfg.anthropic.baseURL } : {}),
       });
       return model;

@@ -1,4 +1,5 @@
 import { listCtas } from "../db/ctas.ts";
+import { activeSeconds } from "../db/job-time.ts";
 import { listPhaseResults } from "../db/phases.ts";
 import type { Pool } from "../db/pool.ts";
 import { listRuns, requireRun } from "../db/runs.ts";
@@ -49,6 +50,7 @@ export async function showText(
     `  repo ${run.repo_spec} (base ${run.base_branch}${run.base_commit ? ` @ ${run.base_commit.slice(0, 8)}` : ""})`,
     `  status ${run.status}, phase ${run.phase}, requested by ${run.requester} at ${when(run.created_at)}`,
     `  cost $${u.costUsd.toFixed(4)} of $${Number(run.budget_usd).toFixed(2)}, ${u.tokens.toLocaleString("en-US")} tokens, ${u.calls} model calls`,
+    `  time worked ${((await activeSeconds(pool, run.id)) / 60).toFixed(1)} min (PAUL_BUDGET_MINUTES; waiting for decisions not counted)`,
   ];
   if (run.branch) out.push(`  branch ${run.branch}`);
   if (run.pr_url) out.push(`  pull request ${run.pr_url}`);

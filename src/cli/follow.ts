@@ -8,7 +8,7 @@ import { resolveCta } from "../pipeline/cta.ts";
 import type { Deps } from "../pipeline/deps.ts";
 import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
 import type { Answerer } from "./ask.ts";
-import { renderPhaseOutput, renderTasksEvent } from "./render.ts";
+import { renderModelWaiting, renderPhaseOutput, renderTasksEvent } from "./render.ts";
 
 export interface FollowIO {
   out: (s: string) => void;
@@ -90,6 +90,8 @@ export async function follow(
 
   async function describe(ev: RunEventRow): Promise<string> {
     if (ev.kind === "tasks") return renderTasksEvent((ev as RunEventRow<"tasks">).data);
+    if (ev.kind === "model_waiting")
+      return `  … ${renderModelWaiting((ev as RunEventRow<"model_waiting">).data)}\n`;
     const d = ev.data as unknown as Record<string, string | number>;
     switch (ev.kind) {
       case "run_created":

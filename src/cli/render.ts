@@ -1,4 +1,4 @@
-import type { TaskBoardEntry, TasksEvent } from "../db/events.ts";
+import type { RunEventMap, TaskBoardEntry, TasksEvent } from "../db/events.ts";
 import type { Analysis } from "../pipeline/analysis/schema.ts";
 import type { Approaches } from "../pipeline/approaches/schema.ts";
 import type {
@@ -119,6 +119,11 @@ export function renderTasksEvent(e: TasksEvent): string {
     (w) => `  │ Wave ${w.wave}: ${w.tasks.map((t) => `${t.key} ${taskStatusText(t)}`).join(" · ")}`,
   );
   return `${rows.join("\n")}\n`;
+}
+
+/** One line while a model call is outstanding; the Slack header shows the same words. */
+export function renderModelWaiting(w: RunEventMap["model_waiting"]): string {
+  return `${w.label}: waiting for the model (${w.seconds} s)`;
 }
 
 export function renderPr(r: PrResult): string {

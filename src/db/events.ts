@@ -29,6 +29,8 @@ export interface RunEventMap {
   run_created: { feature: string; repo: string; base: string };
   phase_started: { phase: string; revision: number };
   progress: { phase: string; message: string };
+  /** One agent's model call has gone this long without a complete answer (sent every PAUL_MODEL_NOTICE_SECONDS). */
+  model_waiting: { phase: string; label: string; seconds: number };
   phase_output: { phase: string; revision: number };
   warning: { message: string };
   cta_created: { ctaId: string; kind: string; prompt: string };

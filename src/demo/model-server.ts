@@ -1,10 +1,12 @@
 /**
  * A local stand-in for the Anthropic Messages API: the "recorded model" of
  * `paul demo`, and the fake network edge of the tests. It speaks the wire
- * format and enforces the rules the real API enforces (Bearer auth, the
+ * format (a JSON Message, or with `stream: true` the server-sent events the
+ * SDK parses) and enforces the rules the real API enforces (Bearer auth, the
  * version header, no sampling parameters, a tool_result for every tool_use,
  * at most four cache breakpoints), so a client that passes here is not
- * passing by luck. Answers come from a script: `respond(req)`.
+ * passing by luck. Answers come from a script: `respond(req)`. Faults
+ * (`faultNext`, `faultAlways`) break it the ways a real network and API break.
  *
  * Role marker convention: every Paul phase puts `[paul-role: <role>]` (for
  * example `[paul-role: analysis]`, `[paul-role: coder]`) in its system
@@ -27,6 +29,20 @@ export interface ScriptedTurn {
   stop_reason?: Anthropic.Messages.StopReason;
 }
 export type FailureStatus = 401 | 429 | 500 | 529;
+/**
+ * How a request can go wrong after the server has accepted it:
+ * - `status`: the API answers with this error (`retryAfter` seconds as the real API sends it);
+ * - `hang`: the connection stays open and nothing is ever sent;
+ * - `stall`: a streamed answer starts (`afterEvents` events, default 3) and then nothing more comes;
+ * - `reset`: the connection is cut, before any answer or (`midStream`) halfway through one;
+ * - `trickle`: a stream that sends pings forever and never finishes.
+ */
+export type Fault =
+  | { kind: "status"; status: FailureStatus; retryAfter?: number }
+  | { kind: "hang" }
+  | { kind: "stall"; afterEvents?: number }
+  | { kind: "reset"; midStream?: boolean }
+  | { kind: "trickle" };
 export interface ModelServerOptions {
   apiKey: string;
   respond: (
@@ -43,9 +59,17 @@ export interface ModelServer {
   url: string;
   /** Every JSON body POSTed to /v1/messages, in order, rejected and failed ones included. */
   requests: MessagesRequest[];
+  /** When each of those arrived (performance.now()). */
+  requestTimes: number[];
+  /** When each answer began to be sent (performance.now()), faulted ones included. */
+  answerTimes: number[];
   close(): Promise<void>;
   /** The next `count` requests (default 1) fail with this status, as the real API would answer. */
   failNext(status: FailureStatus, count?: number): void;
+  /** The next `count` accepted requests (default 1) meet this fault. */
+  faultNext(fault: Fault, count?: number): void;
+  /** Every accepted request meets this fault until it is cleared with `null`; queued faults come first. */
+  faultAlways(fault: Fault | null): void;
 }
 
 const ERROR_TYPES: Record<number, string> = {
@@ -103,7 +127,8 @@ function validate(body: unknown): MessagesRequest {
   ) {
     throw bad("max_tokens: Field required (a positive integer)");
   }
-  if (req.stream === true) throw bad("stream: the recorded model does not stream");
+  if (req.stream !== undefined && typeof req.stream !== "boolean")
+    throw bad("stream: Input should be a valid boolean");
   const messages = req.messages;
   if (!Array.isArray(messages) || messages.length === 0)
     throw bad("messages: Field required (at least one message)");
@@ -190,19 +215,138 @@ function cacheUsage(req: MessagesRequest, seen: Set<string>) {
   return { read, created, input: Math.max(1, estimate(chars) - read - created) };
 }
 
+type Reply =
+  | { kind: "json"; status: number; body: unknown; headers?: Record<string, string> }
+  | { kind: "stream"; message: WireMessage; fault: Fault | undefined }
+  | { kind: "fault"; fault: Fault };
+
+interface WireMessage {
+  id: string;
+  model: string;
+  content: (
+    | { type: "text"; text: string }
+    | { type: "tool_use"; id: string; name: string; input: unknown }
+  )[];
+  stop_reason: Anthropic.Messages.StopReason;
+  usage: ReturnType<typeof usageOf>;
+}
+
+function usageOf(cache: { read: number; created: number; input: number }, output: number) {
+  return {
+    input_tokens: cache.input,
+    output_tokens: output,
+    cache_creation_input_tokens: cache.created,
+    cache_read_input_tokens: cache.read,
+    cache_creation: { ephemeral_5m_input_tokens: cache.created, ephemeral_1h_input_tokens: 0 },
+    inference_geo: null,
+    output_tokens_details: null,
+    server_tool_use: null,
+    service_tier: "standard",
+    speed: null,
+  };
+}
+
+/** The full Message object, as a non-streaming answer (and message_start, emptied) carry it. */
+function messageJson(m: WireMessage, content: unknown[], stop: string | null, output: number) {
+  return {
+    id: m.id,
+    type: "message",
+    role: "assistant",
+    model: m.model,
+    content,
+    stop_reason: stop,
+    stop_sequence: null,
+    stop_details: null,
+    container: null,
+    diagnostics: null,
+    usage: { ...m.usage, output_tokens: output },
+  };
+}
+
+const blockJson = (b: WireMessage["content"][number]) =>
+  b.type === "text"
+    ? { type: "text", text: b.text, citations: null }
+    : { type: "tool_use", id: b.id, name: b.name, input: b.input, caller: { type: "direct" } };
+
+/** Text and tool input arrive in pieces, as the real API sends them. */
+function pieces(s: string, size = 24): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < s.length; i += size) out.push(s.slice(i, i + size));
+  return out.length > 0 ? out : [""];
+}
+
+/** The server-sent events of one streamed answer, in the real API's order. */
+export function streamEvents(m: WireMessage): { event: string; data: unknown }[] {
+  const ev = (event: string, data: Record<string, unknown>) => ({
+    event,
+    data: { type: event, ...data },
+  });
+  const out = [ev("message_start", { message: messageJson(m, [], null, 1) }), ev("ping", {})];
+  m.content.forEach((b, index) => {
+    if (b.type === "text") {
+      out.push(
+        ev("content_block_start", {
+          index,
+          content_block: { type: "text", text: "", citations: null },
+        }),
+      );
+      for (const text of pieces(b.text))
+        out.push(ev("content_block_delta", { index, delta: { type: "text_delta", text } }));
+    } else {
+      const start = { ...blockJson(b), input: {} };
+      out.push(ev("content_block_start", { index, content_block: start }));
+      for (const partial_json of pieces(JSON.stringify(b.input)))
+        out.push(
+          ev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json } }),
+        );
+    }
+    out.push(ev("content_block_stop", { index }));
+    if (index === 0) out.push(ev("ping", {}));
+  });
+  const u = m.usage;
+  out.push(
+    ev("message_delta", {
+      delta: {
+        stop_reason: m.stop_reason,
+        stop_sequence: null,
+        stop_details: null,
+        container: null,
+      },
+      // Cumulative totals, as the API reports them at the end of a stream.
+      usage: {
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        cache_creation_input_tokens: u.cache_creation_input_tokens,
+        cache_read_input_tokens: u.cache_read_input_tokens,
+        output_tokens_details: null,
+        server_tool_use: null,
+      },
+    }),
+    ev("message_stop", {}),
+  );
+  return out;
+}
+
+const sse = (e: { event: string; data: unknown }) =>
+  `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`;
+
 export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
   const requests: MessagesRequest[] = [];
-  const pending: FailureStatus[] = [];
+  const requestTimes: number[] = [];
+  const answerTimes: number[] = [];
+  const pending: Fault[] = [];
+  let always: Fault | null = null;
   const seen = new Set<string>();
+  const timers = new Set<NodeJS.Timeout>();
   let callIndex = 0;
-  const failNext = (status: FailureStatus, count = 1) => {
-    for (let i = 0; i < count; i++) pending.push(status);
+  const faultNext = (fault: Fault, count = 1) => {
+    for (let i = 0; i < count; i++) pending.push(fault);
   };
+  const failNext = (status: FailureStatus, count = 1) =>
+    faultNext({ kind: "status", status, ...(status === 429 ? { retryAfter: 0 } : {}) }, count);
   for (const f of opts.failures ?? []) failNext(f.status, f.count);
 
-  const handle = async (
-    req: IncomingMessage,
-  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> => {
+  const handle = async (req: IncomingMessage): Promise<Reply> => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const path = new URL(req.url ?? "/", "http://x").pathname;
@@ -212,6 +356,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     try {
       body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       requests.push(body as MessagesRequest);
+      requestTimes.push(performance.now());
     } catch {
       body = undefined;
     }
@@ -225,59 +370,85 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       throw bad(`anthropic-version: must be ${API_VERSION} (got ${String(version ?? "none")})`);
     }
     if (body === undefined) throw bad("request body is not valid JSON");
-    const failure = pending.shift();
-    if (failure !== undefined) {
-      const e = new WireError(failure, FAILURE_MESSAGES[failure]);
-      if (failure !== 429) throw e;
-      return { status: 429, body: errorBody(e), headers: { "retry-after": "0" } };
+    const fault = pending.shift() ?? always ?? undefined;
+    if (fault?.kind === "status") {
+      const e = new WireError(fault.status, FAILURE_MESSAGES[fault.status]);
+      const headers: Record<string, string> =
+        fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) };
+      return { kind: "json", status: fault.status, body: errorBody(e), headers };
+    }
+    if (fault?.kind === "hang" || (fault?.kind === "reset" && !fault.midStream)) {
+      return { kind: "fault", fault };
     }
     const valid = validate(body);
     const turn = await opts.respond(valid, { callIndex: callIndex++ });
     const content = turn.content.map((b) =>
       b.type === "text"
-        ? { type: "text", text: b.text, citations: null }
+        ? { type: "text" as const, text: b.text }
         : {
-            type: "tool_use",
+            type: "tool_use" as const,
             id: b.id ?? `toolu_${randomBytes(12).toString("hex")}`,
             name: b.name,
             input: b.input,
-            caller: { type: "direct" },
           },
     );
-    const cache = cacheUsage(valid, seen);
-    const usage = {
-      input_tokens: cache.input,
-      output_tokens: estimate(JSON.stringify(turn.content).length),
-      cache_creation_input_tokens: cache.created,
-      cache_read_input_tokens: cache.read,
-      cache_creation: { ephemeral_5m_input_tokens: cache.created, ephemeral_1h_input_tokens: 0 },
-      inference_geo: null,
-      output_tokens_details: null,
-      server_tool_use: null,
-      service_tier: "standard",
-      speed: null,
-    };
     const stop =
       turn.stop_reason ?? (content.some((b) => b.type === "tool_use") ? "tool_use" : "end_turn");
-    const message = {
+    const message: WireMessage = {
       id: `msg_${randomBytes(12).toString("hex")}`,
-      type: "message",
-      role: "assistant",
       model: valid.model,
       content,
       stop_reason: stop,
-      stop_sequence: null,
-      stop_details: null,
-      container: null,
-      diagnostics: null,
-      usage,
+      usage: usageOf(cacheUsage(valid, seen), estimate(JSON.stringify(turn.content).length)),
     };
-    return { status: 200, body: message };
+    if ((body as { stream?: unknown }).stream === true) return { kind: "stream", message, fault };
+    const json = messageJson(message, content.map(blockJson), stop, message.usage.output_tokens);
+    return { kind: "json", status: 200, body: json };
+  };
+
+  const later = (ms: number, f: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      f();
+    }, ms);
+    timers.add(t);
+  };
+
+  /** Write a stream's events, or as much of it as the fault allows. */
+  const stream = (res: ServerResponse, m: WireMessage, fault: Fault | undefined) => {
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      "request-id": `req_${randomBytes(8).toString("hex")}`,
+    });
+    if (fault?.kind === "trickle") {
+      const ping = () => {
+        if (res.destroyed) return;
+        res.write(sse({ event: "ping", data: { type: "ping" } }));
+        later(100, ping);
+      };
+      ping();
+      return;
+    }
+    const events = streamEvents(m);
+    const cut =
+      fault?.kind === "stall"
+        ? (fault.afterEvents ?? 3)
+        : fault?.kind === "reset"
+          ? Math.floor(events.length / 2)
+          : events.length;
+    for (const e of events.slice(0, cut)) res.write(sse(e));
+    if (fault?.kind === "reset") {
+      // Flushed first, so the client has really seen half an answer when the connection drops.
+      later(20, () => res.socket?.destroy());
+      return;
+    }
+    if (fault?.kind !== "stall") res.end();
   };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     handle(req)
-      .catch((e: unknown) => {
+      .catch((e: unknown): Reply => {
         const err =
           e instanceof WireError
             ? e
@@ -288,15 +459,22 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
         // A broken script fails once; retrying would only run it again.
         const headers: Record<string, string> =
           e instanceof WireError ? {} : { "x-should-retry": "false" };
-        return { status: err.status, body: errorBody(err), headers };
+        return { kind: "json", status: err.status, body: errorBody(err), headers };
       })
-      .then(({ status, body, headers }) => {
-        res.writeHead(status, {
+      .then((reply) => {
+        if (reply.kind === "fault") {
+          if (reply.fault.kind === "reset") req.socket.destroy();
+          // A hang: the request was read and nothing is ever written.
+          return;
+        }
+        answerTimes.push(performance.now());
+        if (reply.kind === "stream") return stream(res, reply.message, reply.fault);
+        res.writeHead(reply.status, {
           "content-type": "application/json",
           "request-id": `req_${randomBytes(8).toString("hex")}`,
-          ...headers,
+          ...reply.headers,
         });
-        res.end(JSON.stringify(body));
+        res.end(JSON.stringify(reply.body));
       });
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
@@ -304,9 +482,17 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    requestTimes,
+    answerTimes,
     failNext,
+    faultNext,
+    faultAlways: (fault) => {
+      always = fault;
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
         server.closeAllConnections();
         // Closing twice is harmless: tests close early to simulate an unreachable API.
         server.close(() => resolve());

@@ -124,7 +124,10 @@ export function toGitHubError(e: unknown, ctx: RequestContext, redact: Redactor)
       return new GitHubError(
         "github_failed",
         `GitHub rate limit reached during ${ctx.where}${when ? `; it resets at ${when}` : ""}`,
-        { ...info, hint: "Paul will try again later." },
+        {
+          ...info,
+          hint: "the rate limit resets on its own; wait for it, or use a token with a higher limit",
+        },
       );
     }
     // A 403 that is not a rate limit is a permission the token lacks; retrying cannot grant it.

@@ -33,6 +33,7 @@ export async function phaseAgent<T>(
       if (e.kind === "tool" && e.name !== "submit_result") {
         void ctx.progress(`${label}: ${describeTool(e.name, e.input)}`).catch(() => {});
       }
+      if (e.kind === "waiting") noticeWaiting(ctx, label, e.seconds);
     },
   });
   if (!res.ok) throw res.error;
@@ -40,6 +41,11 @@ export async function phaseAgent<T>(
     output: redactDeep(res.output, ctx.deps.cfg.redact),
     summary: ctx.deps.cfg.redact(res.summary),
   };
+}
+
+/** The faces show "waiting for the model (45 s)"; the agent loop paces these, one per notice interval. */
+export function noticeWaiting(ctx: PhaseContext, label: string, seconds: number): void {
+  void ctx.emit("model_waiting", { phase: ctx.phase, label, seconds }).catch(() => {});
 }
 
 function describeTool(name: string, input: unknown): string {

@@ -64,7 +64,7 @@ export function phaseContext(
       if (!r) throw new PaulError("internal", `run ${run.id} has no ${p} result yet`);
       return r.output as T;
     },
-    usage: () => usageSink(pool, run, phase),
+    usage: () => usageSink(pool, run, phase, cfg.budget.minutes),
     gates: () => run.gates as GatePlan,
     repo,
     async checkout() {

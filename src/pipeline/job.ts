@@ -1,7 +1,8 @@
 import type { JobHelpers } from "graphile-worker";
 import { insertEvent } from "../db/events.ts";
+import { beatJobClock, JOB_CLOCK_BEAT_MS, startJobClock } from "../db/job-time.ts";
 import { FINISHED, getRun, updateRun } from "../db/runs.ts";
-import { isShutdown, toPaulError } from "../errors.ts";
+import { isShutdown, PaulError, toPaulError } from "../errors.ts";
 import type { JobPayload } from "../queue/catalog.ts";
 import { runAnalysis } from "./analysis/index.ts";
 import { runApproaches } from "./approaches/index.ts";
@@ -57,6 +58,12 @@ export async function guardJob(
   body: (signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
   const signal = helpers.abortSignal ?? new AbortController().signal;
+  // The run's wall-time budget counts the time its jobs work, nothing else.
+  const clock = await startJobClock(deps.pool, runId);
+  const beat = setInterval(
+    () => void beatJobClock(deps.pool, clock).catch(() => {}),
+    JOB_CLOCK_BEAT_MS,
+  );
   try {
     await body(signal);
   } catch (e) {
@@ -72,9 +79,34 @@ export async function guardJob(
       });
       throw err;
     }
-    await failRun(deps.pool, runId, err, phase, deps.cfg.redact);
+    await failRun(
+      deps.pool,
+      runId,
+      withNextStep(err, runId, helpers.job.attempts),
+      phase,
+      deps.cfg.redact,
+    );
   } finally {
+    clearInterval(beat);
+    await beatJobClock(deps.pool, clock, true).catch(() => {});
     // Housekeeping: a sweep that fails is tried again at the next job's end.
     await sweepFinishedRuns(deps).catch(() => {});
   }
+}
+
+/**
+ * The error as the user reads it when the run stops: what is wrong, and what
+ * happens next. Nothing retries a failed run by itself, so a temporary
+ * problem's last word says Paul has stopped and how to continue.
+ */
+export function withNextStep(err: PaulError, runId: string, attempts: number): PaulError {
+  const resume = `\`paul resume ${runId}\``;
+  const next = err.retryable
+    ? `Paul tried ${attempts === 1 ? "once" : `${attempts} times`} and has stopped the run; when that is resolved, ${resume} continues it`
+    : /paul resume/.test(err.hint ?? "")
+      ? undefined
+      : `the run has stopped; when that is fixed, ${resume} continues it`;
+  if (!next) return err;
+  const hint = err.hint ? `${err.hint}\n→ ${next}` : next;
+  return new PaulError(err.code, err.message, { hint, cause: err });
 }

@@ -35,6 +35,8 @@ export interface Checklist {
   attempt: Map<string, string>;
   gate: Map<string, string>;
   retrying: string | undefined;
+  /** "analysis: waiting for the model (45 s)" until the next sign of life. */
+  modelWait: string | undefined;
   finished: RunEventMap["run_finished"] | undefined;
   /** The run started with PAUL_SANDBOX=off: its header says so for good. */
   sandboxOff: boolean;
@@ -58,6 +60,7 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
     attempt: new Map(),
     gate: new Map(),
     retrying: undefined,
+    modelWait: undefined,
     finished: undefined,
     sandboxOff: false,
   };
@@ -73,6 +76,9 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
   for (const ev of events) {
     const d = ev.data as Record<string, unknown>;
     const phase = typeof d.phase === "string" && isPhase(d.phase) ? d.phase : undefined;
+    // Any other event means the model answered, or the run moved on.
+    c.modelWait =
+      ev.kind === "model_waiting" ? waitingText(d as RunEventMap["model_waiting"]) : undefined;
     switch (ev.kind) {
       case "phase_started":
         if (phase) from(phase, "running", "pending");
@@ -136,6 +142,9 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
   }
   return c;
 }
+
+const waitingText = (w: RunEventMap["model_waiting"]) =>
+  `${w.label}: waiting for the model (${w.seconds} s)`;
 
 function boardOf(d: Record<string, unknown>): Checklist["board"] {
   const waves = Array.isArray(d.waves) ? (d.waves as { tasks?: unknown }[]) : [];
@@ -204,6 +213,7 @@ export function checklistText(c: Checklist): string {
     const state = c.steps[p];
     const notes = [NOTE[state]];
     if (state === "running" && c.retrying) notes.push(c.retrying);
+    if (state === "running" && c.modelWait) notes.push(c.modelWait);
     const note = notes.filter(Boolean).join(" · ");
     const line = `${ICON[state]} ${PHASE_TITLES[p]}${note ? ` — _${note}_` : ""}`;
     const live = p === "implementation" && ["running", "waiting"].includes(state);

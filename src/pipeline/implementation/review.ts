@@ -10,6 +10,7 @@ import {
 import { truncateMiddle } from "../../workspace/exec.ts";
 import { git } from "../../workspace/git.ts";
 import { resetWorktree } from "../../workspace/worktree.ts";
+import { noticeWaiting } from "../agent.ts";
 import type { PhaseContext } from "../context.ts";
 import { bullet, roleMarker } from "../prompt-parts.ts";
 import { emitBoard } from "./board.ts";
@@ -72,6 +73,9 @@ export async function reviewChange(
     output: ReviewSchema,
     usage: ctx.usage(),
     signal: ctx.signal,
+    onEvent: (e) => {
+      if (e.kind === "waiting") noticeWaiting(ctx, `${i.task.task_key} review`, e.seconds);
+    },
   });
   if (!res.ok) {
     if (isRunLevel(res.error)) throw res.error;

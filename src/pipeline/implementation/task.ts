@@ -12,6 +12,7 @@ import {
 } from "../../db/tasks.ts";
 import { formatGateFailure, runGates } from "../../gates/run.ts";
 import { commitAll, resetWorktree, touchedFiles } from "../../workspace/worktree.ts";
+import { noticeWaiting } from "../agent.ts";
 import type { PhaseContext } from "../context.ts";
 import { emitBoard } from "./board.ts";
 import { coderPrompt, coderSystem } from "./prompt.ts";
@@ -146,6 +147,7 @@ async function attempt(w: TaskWork, all: AttemptRow[], n: number): Promise<void>
     onEvent: (e) => {
       if (e.kind === "tool" && e.name !== "submit_result")
         void ctx.progress(`${task.task_key}: ${e.name}`).catch(() => {});
+      if (e.kind === "waiting") noticeWaiting(ctx, task.task_key, e.seconds);
     },
   });
   // Stopped from outside (Ctrl-C, cancel): not this attempt's failure.
