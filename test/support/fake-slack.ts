@@ -44,6 +44,21 @@ export interface FakeSlack extends FakeSlackState {
   socket: FakeSocket;
   /** The next `count` Web API calls answer `status` (429: with Retry-After `retryAfter` seconds). */
   failNext(status: number, retryAfter?: number, count?: number): void;
+  /**
+   * Answer 429 with Retry-After `retryAfter` (default 1) to `count` calls of
+   * `methods` (default: every method but auth.test). With `everyCall`, each
+   * call is answered 429 once and its retry (the same request again) goes
+   * through, as when Slack's limit is just reached on every call; otherwise
+   * the next `count` calls are refused in a row.
+   */
+  rateLimit(o: {
+    count: number;
+    retryAfter?: number;
+    methods?: string[];
+    everyCall?: boolean;
+  }): void;
+  /** 429s answered so far by rateLimit. */
+  rateLimited(): number;
   /** A response_url Bolt can post to. */
   responseUrl(): string;
   /** Root then replies, in order, each with its latest content. */
@@ -75,6 +90,25 @@ export async function startFakeSlack(opts: FakeSlackOptions): Promise<FakeSlack>
   const calls: SlackCall[] = [];
   const state: FakeSlackState = { messages: [], ephemerals: [], views: [] as FakeView[] };
   const failures: { status: number; retryAfter: number }[] = [];
+  type Limit = { left: number; retryAfter: number; methods?: string[]; everyCall: boolean };
+  let limit: Limit | undefined;
+  let limitedCount = 0;
+  // Requests answered 429 whose retry has not come yet (everyCall).
+  const awaitingRetry = new Set<string>();
+  function rateLimited(method: string, raw: string): Answer | undefined {
+    if (!limit || limit.left <= 0 || method === "auth.test") return undefined;
+    if (limit.methods && !limit.methods.includes(method)) return undefined;
+    const id = `${method} ${raw}`;
+    if (limit.everyCall && awaitingRetry.delete(id)) return undefined;
+    if (limit.everyCall) awaitingRetry.add(id);
+    limit.left--;
+    limitedCount++;
+    return {
+      status: 429,
+      headers: { "retry-after": String(limit.retryAfter) },
+      body: { ok: false, error: "ratelimited" },
+    };
+  }
   let host = "";
   const methods = slackMethods(state, {
     ...opts,
@@ -88,6 +122,8 @@ export async function startFakeSlack(opts: FakeSlackOptions): Promise<FakeSlack>
     if (url.pathname.startsWith("/respond/"))
       return { method: "response_url", args, ...respondTo(state, url.pathname, args) };
     const method = url.pathname.replace(/^\/api\//, "");
+    const limited = rateLimited(method, raw);
+    if (limited) return { method, args, ...limited };
     const failure = failures.shift();
     if (failure) {
       const headers: Record<string, string> =
@@ -140,6 +176,16 @@ export async function startFakeSlack(opts: FakeSlackOptions): Promise<FakeSlack>
     failNext(status, retryAfter = 1, count = 1) {
       for (let i = 0; i < count; i++) failures.push({ status, retryAfter });
     },
+    rateLimit(o) {
+      awaitingRetry.clear();
+      limit = {
+        left: o.count,
+        retryAfter: o.retryAfter ?? 1,
+        everyCall: o.everyCall ?? false,
+        ...(o.methods ? { methods: o.methods } : {}),
+      };
+    },
+    rateLimited: () => limitedCount,
     responseUrl: () => `http://${host}/respond/${++respondN}`,
     thread(channel, ts) {
       const byTs = (a: FakeMessage, b: FakeMessage) => a.ts.localeCompare(b.ts);
