@@ -46,17 +46,12 @@ export interface FakeSlack extends FakeSlackState {
   failNext(status: number, retryAfter?: number, count?: number): void;
   /**
    * Answer 429 with Retry-After `retryAfter` (default 1) to `count` calls of
-   * `methods` (default: every method but auth.test). With `everyCall`, each
-   * call is answered 429 once and its retry (the same request again) goes
-   * through, as when Slack's limit is just reached on every call; otherwise
-   * the next `count` calls are refused in a row.
+   * `methods` (default: every method but auth.test). With `perCall`, each
+   * call is answered 429 that many times and then its retry (the same request
+   * again) goes through, as when Slack's limit is reached on every call;
+   * otherwise the next `count` calls are refused in a row.
    */
-  rateLimit(o: {
-    count: number;
-    retryAfter?: number;
-    methods?: string[];
-    everyCall?: boolean;
-  }): void;
+  rateLimit(o: { count: number; retryAfter?: number; methods?: string[]; perCall?: number }): void;
   /** 429s answered so far by rateLimit. */
   rateLimited(): number;
   /** A response_url Bolt can post to. */
@@ -90,17 +85,23 @@ export async function startFakeSlack(opts: FakeSlackOptions): Promise<FakeSlack>
   const calls: SlackCall[] = [];
   const state: FakeSlackState = { messages: [], ephemerals: [], views: [] as FakeView[] };
   const failures: { status: number; retryAfter: number }[] = [];
-  type Limit = { left: number; retryAfter: number; methods?: string[]; everyCall: boolean };
+  type Limit = { left: number; retryAfter: number; methods?: string[]; perCall: number };
   let limit: Limit | undefined;
   let limitedCount = 0;
-  // Requests answered 429 whose retry has not come yet (everyCall).
-  const awaitingRetry = new Set<string>();
+  // Requests answered 429 (perCall), with how many more 429s each gets.
+  const awaitingRetry = new Map<string, number>();
   function rateLimited(method: string, raw: string): Answer | undefined {
     if (!limit || limit.left <= 0 || method === "auth.test") return undefined;
     if (limit.methods && !limit.methods.includes(method)) return undefined;
     const id = `${method} ${raw}`;
-    if (limit.everyCall && awaitingRetry.delete(id)) return undefined;
-    if (limit.everyCall) awaitingRetry.add(id);
+    if (limit.perCall > 0) {
+      const more = awaitingRetry.get(id) ?? limit.perCall;
+      if (more === 0) {
+        awaitingRetry.delete(id);
+        return undefined;
+      }
+      awaitingRetry.set(id, more - 1);
+    }
     limit.left--;
     limitedCount++;
     return {
@@ -181,7 +182,7 @@ export async function startFakeSlack(opts: FakeSlackOptions): Promise<FakeSlack>
       limit = {
         left: o.count,
         retryAfter: o.retryAfter ?? 1,
-        everyCall: o.everyCall ?? false,
+        perCall: o.perCall ?? 0,
         ...(o.methods ? { methods: o.methods } : {}),
       };
     },
