@@ -16,7 +16,7 @@ export function createReplayGuard(max = 10_000) {
     /** Whether `signature` was already accepted; records it when not. */
     repeated(signature: string, timestampSec: number, nowMs: number): boolean {
       for (const [s, expires] of seen) {
-        if (expires > nowMs && seen.size <= max) break;
+        if (expires > nowMs && seen.size < max) break;
         seen.delete(s);
       }
       if (seen.has(signature)) return true;
