@@ -49,10 +49,9 @@ export async function renderRoot(
 }
 
 export function threadRenderer(d: ThreadDeps): ThreadRenderer {
-  const { pool, web, redact } = d;
+  const { pool, web, redact, queue } = d;
   const lastRoot = new Map<string, string>();
 
-  const { queue } = d;
   const reply = async (run: RunRow, m: SlackMessage) =>
     queue.send(run.channel!, "urgent", () =>
       web.chat.postMessage({
@@ -182,7 +181,7 @@ export function threadRenderer(d: ThreadDeps): ThreadRenderer {
           const f = ev.data as RunEventMap["run_finished"];
           await reply(fresh, finalMessage(fresh, f, await runSummary(pool, fresh), redact));
           // The root's last state is the run's result, not a cosmetic redraw: it goes now,
-          // replacing any redraw still waiting (one held back now would never be sent).
+          // held channel or not, and takes the place of any redraw still waiting.
           d.coalescer.drop(run.id);
           await updateRoot(run.id, "urgent");
           // Not awaited: a redraw already on its way may be held until this run's events are done.
