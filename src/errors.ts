@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   not_allowed: false,
   cancelled: false,
   not_found: false,
+  slack_rate_limited: true,
   database_unavailable: true,
   sandbox_unavailable: false,
   /** Local git trouble: a full disk may be freed, a damaged mirror is set aside and cloned again. */

@@ -12,6 +12,7 @@ import { CTA_ACTION_PREFIX } from "./cta-blocks.ts";
 import type { SlackCtx } from "./ctx.ts";
 import { homePublisher } from "./home.ts";
 import { onThreadMessage } from "./replies.ts";
+import { guardReceiver } from "./verify.ts";
 import { slackClientOptions, slackLogger } from "./web.ts";
 
 export const SLASH_COMMAND = "/paul";
@@ -21,7 +22,10 @@ export const EVENTS_PATH = "/slack/events";
  * The Bolt app: a thin transport edge. Each listener acknowledges at once and
  * hands plain values to Paul's own handlers; Socket Mode when an app-level
  * token is configured, otherwise the HTTP receiver, which checks every
- * request's signature and timestamp (five minutes) before anything runs.
+ * request's signature and timestamp (five minutes either way) and drops
+ * replays before anything runs (verify.ts). Socket Mode has no signatures:
+ * the WebSocket is opened with the app token over TLS, and Slack's own
+ * redeliveries carry a retry number, which the message listener checks.
  */
 export function createBoltApp(ctx: SlackCtx): App {
   const { cfg } = ctx.deps;
@@ -42,11 +46,14 @@ export function createBoltApp(ctx: SlackCtx): App {
         logger,
         installerOptions: { clientOptions: common.clientOptions },
       })
-    : new HTTPReceiver({
-        signingSecret: cfg.slack.signingSecret ?? "",
-        endpoints: EVENTS_PATH,
-        logger,
-      });
+    : guardReceiver(
+        new HTTPReceiver({
+          signingSecret: cfg.slack.signingSecret ?? "",
+          endpoints: EVENTS_PATH,
+          logger,
+        }),
+        { path: EVENTS_PATH, signingSecret: cfg.slack.signingSecret ?? "", log: ctx.log },
+      );
   const app = new App({ ...common, receiver, socketMode: !!cfg.slack.appToken });
 
   app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {

@@ -4,13 +4,14 @@ import { type BranchCheck, checkBranch } from "../github/branches.ts";
 import { checkRepoAccess, type RepoAccess } from "../github/pulls.ts";
 import { startRun } from "../pipeline/run.ts";
 import { type RepoRef, resolveRepoSpec } from "../workspace/repo.ts";
+import type { SlackMessage } from "./blocks.ts";
 import { foldEvents } from "./checklist.ts";
 import type { SlackCtx } from "./ctx.ts";
 import { parseRepoName } from "./parse.ts";
 import { rootMessage } from "./root.ts";
 import { getChannelRepo } from "./store.ts";
 import { truncate } from "./text.ts";
-import { slackErrorCode } from "./web.ts";
+import { isRateLimited, onRateLimited, slackErrorCode } from "./web.ts";
 
 /**
  * `/paul build`, after the ack: everything that can be wrong with the request
@@ -21,6 +22,7 @@ export async function slackBuild(
   ctx: SlackCtx,
   c: { feature: string; repo: string | undefined; base: string | undefined },
   who: { user: string; channel: string },
+  tell: (text: string) => Promise<void> = async () => {},
 ): Promise<string> {
   const { cfg, pool } = ctx.deps;
   const channelRepo = c.repo ? undefined : await getChannelRepo(pool, who.channel);
@@ -59,10 +61,15 @@ export async function slackBuild(
   );
   let ts: string;
   try {
-    ts = (
-      await ctx.web.chat.postMessage({ channel: who.channel, text: root.text, blocks: root.blocks })
-    ).ts!;
+    ts = (await postRoot(ctx, who.channel, root, tell)).ts!;
   } catch (e) {
+    if (isRateLimited(e)) {
+      throw new PaulError(
+        "slack_rate_limited",
+        `Slack kept rate-limiting Paul's posts in this channel, so the run was not started.`,
+        { hint: "try again in a minute" },
+      );
+    }
     const code = slackErrorCode(e);
     if (!code) throw e;
     throw new PaulError(
@@ -100,6 +107,29 @@ export async function slackBuild(
     throw e;
   }
   return id;
+}
+
+/**
+ * The run's first post. A 429 is waited out (the client waits Retry-After and
+ * tries again); the person is told once, so a slow start is not a silent one.
+ */
+async function postRoot(
+  ctx: SlackCtx,
+  channel: string,
+  root: SlackMessage,
+  tell: (text: string) => Promise<void>,
+) {
+  let told = false;
+  const notice = (sec: number) => {
+    if (told) return;
+    told = true;
+    void tell(
+      `:hourglass: Slack is rate-limiting Paul's posts here, so the run's thread waits ${sec} s; Paul tries again then and starts the run once it is posted.`,
+    ).catch((e: unknown) => ctx.log(`slack: could not tell about a rate limit: ${String(e)}`));
+  };
+  return onRateLimited(notice, () =>
+    ctx.web.chat.postMessage({ channel, text: root.text, blocks: root.blocks }),
+  );
 }
 
 /** The repository through GitHub's API with Paul's credentials, and its default branch. */

@@ -5,6 +5,8 @@
  */
 export interface Coalescer {
   schedule(key: string, update: () => Promise<void>): void;
+  /** Forget the key's pending update (not one already running). */
+  drop(key: string): void;
   /** Run the key's pending update now, ignoring the interval, and wait for it. */
   flush(key: string): Promise<void>;
   /** Wait until nothing is pending or running. */
@@ -48,10 +50,11 @@ export function createCoalescer(intervalMs: number, onError: (e: unknown) => voi
     const update = s.pending;
     s.pending = undefined;
     if (!update) return Promise.resolve();
-    s.last = Date.now();
     s.running = update()
       .catch(onError)
       .finally(() => {
+        // From when it landed: an update may have waited its turn to be sent.
+        s.last = Date.now();
         s.running = undefined;
         arm(key, s);
       });
@@ -63,6 +66,13 @@ export function createCoalescer(intervalMs: number, onError: (e: unknown) => voi
       const s = slot(key);
       s.pending = update;
       arm(key, s);
+    },
+    drop(key) {
+      const s = slots.get(key);
+      if (!s) return;
+      if (s.timer) clearTimeout(s.timer);
+      s.timer = undefined;
+      s.pending = undefined;
     },
     async flush(key) {
       const s = slots.get(key);

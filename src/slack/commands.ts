@@ -43,7 +43,7 @@ export async function handleCommand(
   }
   await io.ack();
   try {
-    const reply = await run(ctx, parsed, cmd);
+    const reply = await run(ctx, parsed, cmd, (text) => io.respond(ephemeral(text)));
     if (reply) await io.respond(reply);
   } catch (e) {
     await io.respond(errorReply(ctx, e));
@@ -54,11 +54,12 @@ async function run(
   ctx: SlackCtx,
   c: ReturnType<typeof parseCommand>,
   who: { user: string; channel: string },
+  tell: (text: string) => Promise<void>,
 ): Promise<Reply | undefined> {
   const { pool, cfg } = ctx.deps;
   switch (c.name) {
     case "build":
-      await slackBuild(ctx, c, who);
+      await slackBuild(ctx, c, who, tell);
       return undefined;
     case "repo": {
       if (!c.repo) {

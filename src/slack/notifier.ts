@@ -1,8 +1,9 @@
 import pg from "pg";
-import { EVENTS_CHANNEL, eventsAfter } from "../db/events.ts";
+import { EVENTS_CHANNEL, eventsAfter, type RunEventRow } from "../db/events.ts";
 import type { Pool } from "../db/pool.ts";
-import { getRun } from "../db/runs.ts";
+import { getRun, type RunRow } from "../db/runs.ts";
 import { createCoalescer } from "./coalesce.ts";
+import { createSendQueue } from "./send-queue.ts";
 import { runsWithUnseenEvents, setSlackCursor, slackCursor } from "./store.ts";
 import { threadRenderer } from "./thread.ts";
 import { isTransient, slackErrorCode, type WebClient } from "./web.ts";
@@ -42,7 +43,8 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   const coalescer = createCoalescer(o.updateIntervalMs ?? 1000, (e) =>
     log(`slack: a message update failed: ${describe(e)}`),
   );
-  const thread = threadRenderer({ pool, web: o.web, redact: o.redact, coalescer });
+  const queue = createSendQueue();
+  const thread = threadRenderer({ pool, web: o.web, redact: o.redact, coalescer, queue });
   const dirty = new Set<string>();
   const failures = new Map<string, number>();
   let client: pg.Client | undefined;
@@ -106,6 +108,17 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
       await setSlackCursor(pool, id, events.at(-1)!.id);
       return;
     }
+    // The root's redraws wait until this run's questions and outputs are out.
+    const release = queue.hold(run.channel!);
+    try {
+      await showEvents(run, events);
+    } finally {
+      release();
+    }
+  }
+
+  async function showEvents(run: RunRow, events: RunEventRow[]): Promise<void> {
+    const id = run.id;
     for (const ev of events) {
       try {
         await thread.handle(run, ev);
@@ -118,12 +131,14 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
           return;
         }
         log(`slack: run ${id}: ${ev.kind} could not be shown (${describe(e)})`);
-        await o.web.chat
-          .postMessage({
-            channel: run.channel!,
-            thread_ts: run.thread_ts!,
-            text: `:warning: Paul could not show a ${ev.kind.replace(/_/g, " ")} here (${slackErrorCode(e) ?? "error"}). \`paul show ${id}\` in a terminal has everything.`,
-          })
+        await queue
+          .send(run.channel!, "urgent", () =>
+            o.web.chat.postMessage({
+              channel: run.channel!,
+              thread_ts: run.thread_ts!,
+              text: `:warning: Paul could not show a ${ev.kind.replace(/_/g, " ")} here (${slackErrorCode(e) ?? "error"}). \`paul show ${id}\` in a terminal has everything.`,
+            }),
+          )
           .catch(() => {});
       }
       failures.delete(ev.id);
@@ -146,6 +161,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         if (!leader) return;
         if (loop) await loop;
         await coalescer.idle();
+        await queue.idle();
         if (!loop && dirty.size === 0 && (await runsWithUnseenEvents(pool, 1)).length === 0) return;
       }
     },

@@ -47,5 +47,6 @@ export function rootMessage(
     ...sections(checklistText(c)),
     context(`Cost so far ${usd(costUsd)} · decisions and outputs are in this thread`),
   ];
-  return { text: `Paul run ${run.id}: ${feature}`.slice(0, 3000), blocks };
+  // The fallback text is mrkdwn too (notifications show it): a feature saying <!channel> must not ping.
+  return { text: `Paul run ${run.id}: ${esc(feature)}`.slice(0, 3000), blocks };
 }

@@ -13,6 +13,7 @@ import { ctaMessages, decidedMessage } from "./cta-blocks.ts";
 import { finalMessage, runSummary } from "./final.ts";
 import { phaseOutputMessages } from "./outputs.ts";
 import { rootMessage } from "./root.ts";
+import type { Priority, SendQueue } from "./send-queue.ts";
 import { messageRef, openCtaMessages, setMessageRef } from "./store.ts";
 import { esc } from "./text.ts";
 import type { WebClient } from "./web.ts";
@@ -27,6 +28,7 @@ export interface ThreadDeps {
   web: WebClient;
   redact: (s: string) => string;
   coalescer: Coalescer;
+  queue: SendQueue;
 }
 
 export interface ThreadRenderer {
@@ -47,36 +49,43 @@ export async function renderRoot(
 }
 
 export function threadRenderer(d: ThreadDeps): ThreadRenderer {
-  const { pool, web, redact } = d;
+  const { pool, web, redact, queue } = d;
   const lastRoot = new Map<string, string>();
 
   const reply = async (run: RunRow, m: SlackMessage) =>
-    web.chat.postMessage({
-      channel: run.channel!,
-      thread_ts: run.thread_ts!,
-      text: m.text,
-      ...(m.blocks.length ? { blocks: m.blocks } : {}),
-      unfurl_links: false,
-    });
+    queue.send(run.channel!, "urgent", () =>
+      web.chat.postMessage({
+        channel: run.channel!,
+        thread_ts: run.thread_ts!,
+        text: m.text,
+        ...(m.blocks.length ? { blocks: m.blocks } : {}),
+        unfurl_links: false,
+      }),
+    );
   const note = (run: RunRow, text: string) =>
     reply(run, { text: redact(text).slice(0, 3000), blocks: [] });
 
-  async function updateRoot(runId: string): Promise<void> {
-    const run = await getRun(pool, runId);
-    if (!run?.channel || !run.thread_ts) return;
-    const msg = await renderRoot(pool, run, redact);
-    const json = JSON.stringify(msg);
-    if (lastRoot.get(runId) === json) return;
-    await web.chat.update({
-      channel: run.channel,
-      ts: run.thread_ts,
-      text: msg.text,
-      blocks: msg.blocks,
+  /** Drawn when its turn comes, from everything known by then, so a merged update shows the latest. */
+  async function updateRoot(runId: string, priority: Priority): Promise<void> {
+    const queued = await getRun(pool, runId);
+    if (!queued?.channel || !queued.thread_ts) return;
+    await queue.update(queued.channel, `root:${runId}`, priority, async () => {
+      const run = (await getRun(pool, runId)) ?? queued;
+      const msg = await renderRoot(pool, run, redact);
+      const json = JSON.stringify(msg);
+      if (lastRoot.get(runId) === json) return;
+      await web.chat.update({
+        channel: queued.channel!,
+        ts: queued.thread_ts!,
+        text: msg.text,
+        blocks: msg.blocks,
+      });
+      lastRoot.set(runId, json);
     });
-    lastRoot.set(runId, json);
   }
 
-  const scheduleRoot = (runId: string) => d.coalescer.schedule(runId, () => updateRoot(runId));
+  const scheduleRoot = (runId: string) =>
+    d.coalescer.schedule(runId, () => updateRoot(runId, "cosmetic"));
 
   /** The approaches a choice offered: its own revision, so a regenerated set can't relabel an old question. */
   async function approachesOf(cta: CtaRow): Promise<Approaches | undefined> {
@@ -110,7 +119,9 @@ export function threadRenderer(d: ThreadDeps): ThreadRenderer {
     if (!cta || !ref || ref.closed || cta.status === "pending") return;
     const approaches = await approachesOf(cta);
     const m = decidedMessage(cta, approaches, redact);
-    await web.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks });
+    await queue.send(ref.channel, "urgent", () =>
+      web.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks }),
+    );
     await setMessageRef(pool, cta.id, { ...ref, closed: true });
   }
 
@@ -120,11 +131,10 @@ export function threadRenderer(d: ThreadDeps): ThreadRenderer {
     async ensureRoot(run) {
       if (run.thread_ts || !run.channel) return run;
       const msg = await renderRoot(pool, run, redact);
-      const r = await web.chat.postMessage({
-        channel: run.channel,
-        text: msg.text,
-        blocks: msg.blocks,
-      });
+      const channel = run.channel;
+      const r = await queue.send(channel, "urgent", () =>
+        web.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks }),
+      );
       return (await updateRun(pool, run.id, { thread_ts: r.ts! })) ?? run;
     },
 
@@ -170,10 +180,15 @@ export function threadRenderer(d: ThreadDeps): ThreadRenderer {
           const fresh = (await getRun(pool, run.id)) ?? run;
           const f = ev.data as RunEventMap["run_finished"];
           await reply(fresh, finalMessage(fresh, f, await runSummary(pool, fresh), redact));
-          scheduleRoot(run.id);
-          await d.coalescer.flush(run.id);
-          lastRoot.delete(run.id);
-          d.coalescer.forget(run.id);
+          // The root's last state is the run's result, not a cosmetic redraw: it goes now,
+          // held channel or not, and takes the place of any redraw still waiting.
+          d.coalescer.drop(run.id);
+          await updateRoot(run.id, "urgent");
+          // Not awaited: a redraw already on its way may be held until this run's events are done.
+          void d.coalescer.flush(run.id).then(() => {
+            lastRoot.delete(run.id);
+            d.coalescer.forget(run.id);
+          });
           return;
         }
       }

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Logger, LogLevel, webApi } from "@slack/bolt";
 import type { Config } from "../config.ts";
 import { PaulError } from "../errors.ts";
@@ -6,10 +8,10 @@ export type WebClient = webApi.WebClient;
 export type WebClientOptions = webApi.WebClientOptions;
 
 /**
- * The Web API client every Slack call goes through. A 429 is retried after
- * its Retry-After (WebClient pauses its whole queue for that long, so other
- * calls wait too); network errors and 5xx back off and retry; anything else
- * is Slack's answer and is not retried.
+ * Options for every Web API client (Paul's own and the ones Bolt and Socket
+ * Mode build): network errors and 5xx back off and retry; anything else is
+ * Slack's answer and is not retried. Only Paul's own client (createSlackWeb)
+ * also turns a 429 into exactly its Retry-After, see SlackWeb.
  */
 export function slackClientOptions(cfg: Config, log: (s: string) => void): WebClientOptions {
   return {
@@ -20,8 +22,59 @@ export function slackClientOptions(cfg: Config, log: (s: string) => void): WebCl
   };
 }
 
+/** How many 429s in a row one call sits out before its caller is told (WebAPIRateLimitedError). */
+export const MAX_RATE_LIMITED = 10;
+
+const rateLimitNotice = new AsyncLocalStorage<(retryAfterSec: number) => void>();
+
+/**
+ * Runs `fn`, telling `notice` each time one of its Web API calls is answered
+ * 429 and is about to wait Retry-After seconds (the caller may want to tell a
+ * person why nothing happens yet).
+ */
+export function onRateLimited<T>(
+  notice: (retryAfterSec: number) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return rateLimitNotice.run(notice, fn);
+}
+
+/**
+ * WebClient, but a 429 costs exactly its Retry-After. WebClient itself waits
+ * Retry-After and then lets its retry policy add its backoff on top (up to
+ * maxTimeout per answer, growing with each one), so here WebClient rejects
+ * rate-limited calls at once and this class waits and tries again. Slack
+ * rate-limits per method, so a 429 holds back later calls of the same method
+ * until its Retry-After has passed, and leaves the others alone.
+ */
+export class SlackWeb extends webApi.WebClient {
+  readonly #resumeAt = new Map<string, number>();
+
+  constructor(token: string | undefined, options: WebClientOptions) {
+    super(token, { ...options, rejectRateLimitedCalls: true });
+  }
+
+  override async apiCall(
+    method: string,
+    options?: Record<string, unknown>,
+  ): Promise<webApi.WebAPICallResult> {
+    for (let answers = 1; ; answers++) {
+      const wait = (this.#resumeAt.get(method) ?? 0) - Date.now();
+      if (wait > 0) await sleep(wait);
+      try {
+        return await super.apiCall(method, options);
+      } catch (e) {
+        if (!(e instanceof webApi.WebAPIRateLimitedError) || answers >= MAX_RATE_LIMITED) throw e;
+        const at = Date.now() + e.retryAfter * 1000;
+        this.#resumeAt.set(method, Math.max(at, this.#resumeAt.get(method) ?? 0));
+        rateLimitNotice.getStore()?.(e.retryAfter);
+      }
+    }
+  }
+}
+
 export function createSlackWeb(cfg: Config, log: (s: string) => void): WebClient {
-  return new webApi.WebClient(cfg.slack.botToken, slackClientOptions(cfg, log));
+  return new SlackWeb(cfg.slack.botToken, slackClientOptions(cfg, log));
 }
 
 /** Bolt and the Web API log through Paul's redacted channel, warnings and errors only. */
@@ -62,6 +115,11 @@ export function isTransient(e: unknown): boolean {
     e instanceof webApi.WebAPIHTTPError ||
     e instanceof webApi.WebAPIRateLimitedError
   );
+}
+
+/** A call that Slack kept answering 429 (MAX_RATE_LIMITED times in a row). */
+export function isRateLimited(e: unknown): e is webApi.WebAPIRateLimitedError {
+  return e instanceof webApi.WebAPIRateLimitedError;
 }
 
 export interface Identity {

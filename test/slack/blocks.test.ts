@@ -4,6 +4,7 @@ import { checklistText, foldEvents } from "../../src/slack/checklist.ts";
 import { createCoalescer } from "../../src/slack/coalesce.ts";
 import { parseButtonValue } from "../../src/slack/cta-blocks.ts";
 import { parseCommand, parseRepoName } from "../../src/slack/parse.ts";
+import { rootMessage } from "../../src/slack/root.ts";
 import { esc, splitMrkdwn } from "../../src/slack/text.ts";
 import { validateBlocks } from "../support/fake-slack-rules.ts";
 
@@ -184,4 +185,28 @@ test("command text parsing: Paul's flags only, quotes, repos as names or links",
     approach: 1,
   });
   expect(parseButtonValue("not json")).toBeUndefined();
+});
+
+test("the root's fallback text escapes the feature: no @channel, no mention, no stray markup", () => {
+  const feature = "<!channel> tell <@U0BOSS> that 1 < 2 & 3 > 2";
+  const m = rootMessage(
+    {
+      id: "r-abc123",
+      feature,
+      repo_spec: "acme/app",
+      base_branch: "main",
+      requester: "U0REQUESTER",
+      pr_url: null,
+      pr_number: null,
+    },
+    foldEvents([]),
+    0,
+    (s) => s,
+  );
+  expect(m.text).toBe(
+    "Paul run r-abc123: &lt;!channel&gt; tell &lt;@U0BOSS&gt; that 1 &lt; 2 &amp; 3 &gt; 2",
+  );
+  expect(m.text).not.toMatch(/<[!@]/);
+  // The header is plain_text, which Slack never parses for mentions: shown as typed.
+  expect(m.blocks[0]).toMatchObject({ type: "header", text: { type: "plain_text" } });
 });

@@ -102,6 +102,44 @@ test("a post rate-limited by Slack (429) waits for Retry-After and then goes thr
   expect(replies().filter((c) => String(c.args.text).includes("after a 429"))).toHaveLength(1);
 });
 
+test("while Slack rate-limits posts, a reply goes before the root's redraw, which shows the latest state once", async () => {
+  await h.service.notifier.idle();
+  // Past the update interval, so the burst's first redraw would be due at once.
+  await new Promise((r) => setTimeout(r, 1100));
+  const before = h.slack.calls.length;
+  h.slack.rateLimit({ count: 1, retryAfter: 1, methods: ["chat.postMessage"] });
+  // One transaction: the notifier sees the whole burst at once, as after a busy moment.
+  const c = await h.db.pool.connect();
+  try {
+    await c.query("begin");
+    const progress = (i: number) =>
+      insertEvent(c, run.id, "progress", {
+        phase: "implementation",
+        message: `T1: attempt ${i} of 20 (model)`,
+      });
+    for (let i = 1; i <= 10; i++) await progress(i);
+    await insertEvent(c, run.id, "warning", { message: "people read this first" });
+    for (let i = 11; i <= 20; i++) await progress(i);
+    await c.query("commit");
+  } finally {
+    c.release();
+  }
+  await waitFor(
+    "the latest state",
+    () => renderMessage(root()).includes("attempt 20 of 20"),
+    15_000,
+  );
+  await h.service.notifier.idle();
+  const after = h.slack.calls.slice(before).filter((x) => x.status === 200);
+  const warning = after.findIndex((x) => String(x.args.text).includes("people read this first"));
+  const updates = after.filter((x) => x.method === "chat.update" && x.args.ts === run.thread_ts);
+  expect(warning).toBeGreaterThanOrEqual(0);
+  expect(after.findIndex((x) => x.method === "chat.update")).toBeGreaterThan(warning);
+  // 21 events while the reply waited out its 429: one redraw, already showing the last of them.
+  expect(updates).toHaveLength(1);
+  expect(JSON.stringify(updates[0]!.args.blocks)).toContain("attempt 20 of 20");
+});
+
 test("only one notifier per database is active: a second one stands by", async () => {
   const { startNotifier } = await import("../../src/slack/notifier.ts");
   const second = await startNotifier({

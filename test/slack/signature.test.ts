@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { createReplayGuard, MAX_SKEW_SEC } from "../../src/slack/verify.ts";
 import { CHANNEL, type Harness, REPO, startHarness } from "./harness.ts";
 
 let h: Harness;
@@ -71,4 +72,16 @@ test("the same request, correctly signed, is acknowledged and acted on", async (
     return undefined;
   })();
   expect(saved).toBe(REPO);
+});
+
+test("replay memory: a signature is known until its timestamp leaves the window, and the memory is capped", () => {
+  const guard = createReplayGuard(3);
+  const t = 1_700_000_000;
+  expect(guard.repeated("v0=a", t, t * 1000)).toBe(false);
+  expect(guard.repeated("v0=a", t, t * 1000 + 1000)).toBe(true);
+  // Five minutes after its timestamp the request is stale anyway: nothing to remember.
+  expect(guard.repeated("v0=b", t, (t + MAX_SKEW_SEC + 1) * 1000)).toBe(false);
+  expect(guard.size()).toBe(1);
+  for (const s of ["v0=c", "v0=d", "v0=e", "v0=f"]) guard.repeated(s, t + 400, (t + 400) * 1000);
+  expect(guard.size()).toBe(3);
 });

@@ -44,6 +44,16 @@ export interface FakeSlack extends FakeSlackState {
   socket: FakeSocket;
   /** The next `count` Web API calls answer `status` (429: with Retry-After `retryAfter` seconds). */
   failNext(status: number, retryAfter?: number, count?: number): void;
+  /**
+   * Answer 429 with Retry-After `retryAfter` (default 1) to `count` calls of
+   * `methods` (default: every method but auth.test). With `perCall`, each
+   * call is answered 429 that many times and then its retry (the same request
+   * again) goes through, as when Slack's limit is reached on every call;
+   * otherwise the next `count` calls are refused in a row.
+   */
+  rateLimit(o: { count: number; retryAfter?: number; methods?: string[]; perCall?: number }): void;
+  /** 429s answered so far by rateLimit. */
+  rateLimited(): number;
   /** A response_url Bolt can post to. */
   responseUrl(): string;
   /** Root then replies, in order, each with its latest content. */
@@ -75,6 +85,31 @@ export async function startFakeSlack(opts: FakeSlackOptions): Promise<FakeSlack>
   const calls: SlackCall[] = [];
   const state: FakeSlackState = { messages: [], ephemerals: [], views: [] as FakeView[] };
   const failures: { status: number; retryAfter: number }[] = [];
+  type Limit = { left: number; retryAfter: number; methods?: string[]; perCall: number };
+  let limit: Limit | undefined;
+  let limitedCount = 0;
+  // Requests answered 429 (perCall), with how many more 429s each gets.
+  const awaitingRetry = new Map<string, number>();
+  function rateLimited(method: string, raw: string): Answer | undefined {
+    if (!limit || limit.left <= 0 || method === "auth.test") return undefined;
+    if (limit.methods && !limit.methods.includes(method)) return undefined;
+    const id = `${method} ${raw}`;
+    if (limit.perCall > 0) {
+      const more = awaitingRetry.get(id) ?? limit.perCall;
+      if (more === 0) {
+        awaitingRetry.delete(id);
+        return undefined;
+      }
+      awaitingRetry.set(id, more - 1);
+    }
+    limit.left--;
+    limitedCount++;
+    return {
+      status: 429,
+      headers: { "retry-after": String(limit.retryAfter) },
+      body: { ok: false, error: "ratelimited" },
+    };
+  }
   let host = "";
   const methods = slackMethods(state, {
     ...opts,
@@ -88,6 +123,8 @@ export async function startFakeSlack(opts: FakeSlackOptions): Promise<FakeSlack>
     if (url.pathname.startsWith("/respond/"))
       return { method: "response_url", args, ...respondTo(state, url.pathname, args) };
     const method = url.pathname.replace(/^\/api\//, "");
+    const limited = rateLimited(method, raw);
+    if (limited) return { method, args, ...limited };
     const failure = failures.shift();
     if (failure) {
       const headers: Record<string, string> =
@@ -140,6 +177,16 @@ export async function startFakeSlack(opts: FakeSlackOptions): Promise<FakeSlack>
     failNext(status, retryAfter = 1, count = 1) {
       for (let i = 0; i < count; i++) failures.push({ status, retryAfter });
     },
+    rateLimit(o) {
+      awaitingRetry.clear();
+      limit = {
+        left: o.count,
+        retryAfter: o.retryAfter ?? 1,
+        perCall: o.perCall ?? 0,
+        ...(o.methods ? { methods: o.methods } : {}),
+      };
+    },
+    rateLimited: () => limitedCount,
     responseUrl: () => `http://${host}/respond/${++respondN}`,
     thread(channel, ts) {
       const byTs = (a: FakeMessage, b: FakeMessage) => a.ts.localeCompare(b.ts);
