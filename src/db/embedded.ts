@@ -59,6 +59,24 @@ const run = promisify(execFile);
 
 function startFailed(what: string, dataDir: string, port: number, e: unknown): PaulError {
   const detail = e instanceof Error ? e.message : String(e);
+  const code = (e as NodeJS.ErrnoException).code;
+  const home = dirname(dataDir);
+  // The file system's answers are foreseeable: say which path and what to do.
+  if (code === "EEXIST" || code === "ENOTDIR")
+    return new PaulError("config_invalid", `PAUL_HOME (${home}) is not a directory: ${detail}`, {
+      hint: "point PAUL_HOME at a directory Paul may create and write, or remove the file in its way",
+      cause: e,
+    });
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS")
+    return new PaulError("config_invalid", `Paul may not write in PAUL_HOME (${home}): ${detail}`, {
+      hint: "give your user write access there, or point PAUL_HOME at a directory you own",
+      cause: e,
+    });
+  if (code === "ENOSPC" || /No space left on device/i.test(detail))
+    return new PaulError("disk_full", `The disk holding ${home} is full: ${detail}`, {
+      hint: `free some space (df -h ${home}), then run the command again`,
+      cause: e,
+    });
   return new PaulError(
     "database_unavailable",
     `The embedded Postgres in ${dataDir} ${what}: ${detail}`,

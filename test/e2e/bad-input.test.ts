@@ -236,3 +236,40 @@ test("a sandbox that can't start stops the run before analysis with what to inst
   expect(await countRuns()).toBe(before);
   expect(model.requests.length).toBe(calls);
 });
+
+test.each([
+  [
+    "PAUL_HOME that is a file",
+    async () => {
+      const d = await tempDir();
+      execFileSync("touch", [join(d, "home")]);
+      return { PAUL_HOME: join(d, "home"), DATABASE_URL: "" };
+    },
+    2,
+    /PAUL_HOME \(.*home\) is not a directory[\s\S]*→ point PAUL_HOME at a directory/,
+  ],
+  [
+    "a database that does not exist",
+    async () => ({ DATABASE_URL: db.url.replace(/\/[^/]+$/, "/paul_no_such_db") }),
+    2,
+    /The database .*paul_no_such_db does not exist\.\n→ create it \(createdb paul_no_such_db\)/,
+  ],
+  [
+    "a database nobody answers on",
+    async () => ({ DATABASE_URL: "postgres://paul@127.0.0.1:9/paul", PAUL_DB_WAIT_SECONDS: "1" }),
+    1,
+    /Database unreachable, retrying[\s\S]*is unreachable; Paul waited 1 s: connect ECONNREFUSED[\s\S]*→ check that Postgres is running/,
+  ],
+  [
+    "a database host that does not resolve",
+    async () => ({ DATABASE_URL: "postgres://paul@no-such-host.invalid:5432/paul" }),
+    2,
+    /database host in DATABASE_URL \(no-such-host\.invalid:5432\/paul\) is unknown/,
+  ],
+])("%s: a coded message with what to do, no stack trace", async (_what, make, code, message) => {
+  const extra = await make();
+  const res = await runPaul(["runs"], { ...env, ...extra });
+  expect(res.stderr).toMatch(message);
+  expect(res.stderr).not.toMatch(/\n\s+at /);
+  expect(res.code).toBe(code);
+});
