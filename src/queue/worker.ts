@@ -44,6 +44,7 @@ export interface WorkerHandle {
 
 export async function startWorker(deps: Deps, opts: WorkerOptions = {}): Promise<WorkerHandle> {
   const log = opts.log ?? (() => {});
+  quietTraces(log);
   const shutdown = new AbortController();
   const interrupted = new Set<string>();
   const taskList: TaskList = {};
@@ -148,6 +149,21 @@ export async function startWorker(deps: Deps, opts: WorkerOptions = {}): Promise
         .catch((e: unknown) => log(`Could not sign the worker off: ${toPaulError(e).message}`));
     },
   };
+}
+
+/**
+ * graphile-worker `console.trace`s a worker that exits with an error (a job
+ * fetch that failed while the worker was stopping during an outage). That
+ * is a raw stack on the user's terminal for a foreseeable failure; Paul
+ * reports the outage itself, so the trace becomes one line of its log.
+ */
+function quietTraces(log: (s: string) => void): void {
+  console.trace = (...args: unknown[]) =>
+    log(
+      `worker: ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ")}`.split(
+        "\n",
+      )[0] ?? "",
+    );
 }
 
 /** Flags of queued jobs that belong to other runs, for a worker that serves one run. */

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, expect } from "vitest";
+import { afterAll, beforeAll, expect, test } from "vitest";
 import { demoModel } from "../../src/demo/script.ts";
 import { enqueue } from "../../src/queue/catalog.ts";
 import { createTestDb, type TestDb } from "../support/db.ts";
@@ -242,3 +242,38 @@ faultTest(
   },
   180_000,
 );
+
+test("`paul resume` of a run whose job another live process holds says so, and leaves it to that process", async () => {
+  const env = await envFor();
+  let release: () => void = () => {};
+  let heldCall: () => void = () => {};
+  const holding = new Promise<void>((r) => {
+    heldCall = r;
+  });
+  onCall = {
+    role: "analysis",
+    fn: async () => {
+      heldCall();
+      await new Promise<void>((r) => {
+        release = r;
+      });
+    },
+  };
+  const build = startPaul(["build", "add x", "--repo", "acme/greetings", "--yes"], env);
+  await holding;
+  const id = await latestRunId();
+  const resume = startPaul(["resume", id], env, "");
+  await waitFor("the resume to say who holds the job", async () =>
+    resume.stdout().includes("running in another Paul process"),
+  );
+  expect(resume.stdout()).toMatch(
+    /1 job\(s\) of this run are running in another Paul process \([^,]+, pid \d+\)/,
+  );
+  release();
+  // The build's own process finishes the run; the resume follows it to the end.
+  const b = await build.done;
+  expect(b.code, b.stderr).toBe(0);
+  const r = await resume.done;
+  expect([0, 3]).toContain(r.code);
+  await invariants(id);
+}, 180_000);
