@@ -12,6 +12,7 @@ import { quietLogger } from "../db/migrate.ts";
 import type { Pool } from "../db/pool.ts";
 import { type PaulError, SHUTDOWN_REASON, toPaulError } from "../errors.ts";
 import type { Deps } from "../pipeline/deps.ts";
+import { processAlive } from "../workspace/lock.ts";
 import { type JobName, runFlag } from "./catalog.ts";
 
 const TASKS: Record<JobName, (deps: Deps) => TaskList[string]> = {
@@ -191,16 +192,6 @@ async function unlock(pool: Pool, ids: string[]): Promise<void> {
   await pool.query("delete from workers where id = any($1)", [ids]);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, it just isn't ours.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * A worker killed mid-job leaves its job locked (graphile-worker would wait
  * hours). Workers heartbeat; jobs of workers silent for staleSeconds, or of
@@ -225,7 +216,7 @@ export async function unlockDeadWorkers(pool: Pool, staleSeconds: number): Promi
   const here = hostname();
   const dead = new Set(stale.rows.map((r) => r.locked_by));
   for (const r of res.rows) {
-    if (r.host === here && r.pid !== null && r.pid !== process.pid && !alive(r.pid))
+    if (r.host === here && r.pid !== null && r.pid !== process.pid && !processAlive(r.pid))
       dead.add(r.locked_by);
   }
   await unlock(pool, [...dead]);

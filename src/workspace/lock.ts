@@ -22,7 +22,8 @@ const DEFAULT_STALE_MS = 2 * 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
+/** Whether a process of this id exists (EPERM: it does, it just isn't ours). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -40,7 +41,7 @@ async function isStale(lockDir: string, staleMs: number, seen: string): Promise<
   if (!st) return false;
   if (Date.now() - st.mtimeMs > staleMs) return true;
   const [host, pid] = seen.trim().split(" ");
-  return host === hostname() && pid !== undefined && !alive(Number(pid));
+  return host === hostname() && pid !== undefined && !processAlive(Number(pid));
 }
 
 /**
