@@ -64,6 +64,7 @@ export interface PaulProcess {
   done: Promise<PaulResult>;
   kill(signal: NodeJS.Signals): void;
   stdout(): string;
+  stderr(): string;
 }
 
 /** `paul <args>` as a real child process with only the given environment (plus PATH). */
@@ -89,7 +90,7 @@ export function startPaul(
   const done = new Promise<PaulResult>((resolve) => {
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { done, kill: (s) => child.kill(s), stdout: () => stdout };
+  return { done, kill: (s) => child.kill(s), stdout: () => stdout, stderr: () => stderr };
 }
 
 export function runPaul(
