@@ -66,6 +66,20 @@ export function isPaulError(e: unknown): e is PaulError {
 export function toPaulError(e: unknown): PaulError {
   if (e instanceof PaulError) return e;
   const message = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: unknown } | null)?.code;
+  const path = (e as { path?: unknown } | null)?.path;
+  const where = typeof path === "string" ? path : "Paul's work directory";
+  // The file system's foreseeable answers: what is wrong and where, not "internal".
+  if (code === "ENOSPC" || code === "EDQUOT")
+    return new PaulError("disk_full", `The disk is full: ${message}`, {
+      hint: `free some space where ${where} lives (df -h), then \`paul resume <run>\``,
+      cause: e,
+    });
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS")
+    return new PaulError("workspace_denied", `Permission denied: ${message}`, {
+      hint: `let Paul's user write ${where} (or point PAUL_HOME elsewhere), then \`paul resume <run>\``,
+      cause: e,
+    });
   return new PaulError("internal", message, { cause: e });
 }
 
