@@ -1,5 +1,3 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { demoModel } from "../../src/demo/script.ts";
 import { enqueue } from "../../src/queue/catalog.ts";
@@ -25,12 +23,12 @@ import {
   waitFor,
 } from "../support/harness.ts";
 import { embeddedRunning } from "../support/pg-server.ts";
+import { processesMatching } from "../support/procs.ts";
 import { duplicatePosts, runsLost } from "../support/run-checks.ts";
 
 // A `paul build` process killed or interrupted in each phase; `paul resume`
 // must finish the run with nothing lost and nothing posted twice.
 
-const sh = promisify(execFile);
 // A gate slow enough to be interrupted, named so its processes can be found.
 const SLOW_GATE = "sleep 7.4242";
 
@@ -99,11 +97,6 @@ async function invariants(id: string) {
   expect(dup).toBe(0);
   expect(lost).toBe(0);
   return { dup, lost };
-}
-
-async function processesMatching(pattern: string): Promise<string[]> {
-  const r = await sh("pgrep", ["-f", pattern]).catch(() => ({ stdout: "" }));
-  return r.stdout.split("\n").filter(Boolean);
 }
 
 for (const [phase, role] of [
@@ -186,7 +179,7 @@ faultTest(
     const p = startPaul(["build", "add x", "--repo", "acme/slowgates", "--yes"], env);
     await waitFor(
       "the slow gate to start",
-      async () => (await processesMatching(SLOW_GATE)).length > 0,
+      async () => processesMatching(SLOW_GATE).length > 0,
       120_000,
     );
     const t = performance.now();
@@ -195,7 +188,7 @@ faultTest(
     const stopMs = since(t);
     expect(res.code, res.stderr).toBe(130);
     // The gate's whole process tree is gone, and so is the embedded server.
-    expect(await processesMatching(SLOW_GATE)).toEqual([]);
+    expect(processesMatching(SLOW_GATE)).toEqual([]);
     expect(await embeddedRunning(home)).toBe(false);
     // The run is in the embedded database: resume starts it again and finishes.
     const id = /paul resume (r-\w+)/.exec(res.stderr)?.[1] ?? "";

@@ -15,6 +15,7 @@ import { stopSandbox } from "../../src/workspace/sandbox.ts";
 import { setSandboxPolicy } from "../../src/workspace/sandbox-policy.ts";
 import { createWorktree, touchedFiles } from "../../src/workspace/worktree.ts";
 import { makeRemote, removeFixtures, tempDir } from "../support/git-fixtures.ts";
+import { processesMatching } from "../support/procs.ts";
 
 // Adversarial commands, each as a coder's bash tool or a gate would run them,
 // through the real sandbox. Each asserts what must not happen: no secret seen,
@@ -44,13 +45,7 @@ const hash = async (p: string) =>
     .update(await readFile(p))
     .digest("hex");
 
-function leftover(marker: string): string {
-  try {
-    return execFileSync("pgrep", ["-af", marker], { encoding: "utf8" }).trim();
-  } catch {
-    return "";
-  }
-}
+const leftover = (marker: string): string => processesMatching(marker).join("\n");
 
 beforeAll(async () => {
   paulHome = await tempDir("paul-home-");
