@@ -1,29 +1,8 @@
 /**
- * Ctrl-C and SIGTERM for a command that has things to put away: the first one
- * starts a clean stop (`onStop`), a second one forces the exit at once.
+ * Ctrl-C and SIGTERM for a command that has things to put away: `signal`
+ * settles on the first one, so the command can stop cleanly; a second one
+ * forces the exit at once. `dispose` stops listening once the command is done.
  */
-export function onInterrupt(
-  onStop: (signal: NodeJS.Signals) => void,
-  io: { err: (s: string) => void },
-): () => void {
-  let seen = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (seen) {
-      io.err("\nForced exit: background work may still be running.\n");
-      process.exit(130);
-    }
-    seen = true;
-    onStop(signal);
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return () => {
-    process.off("SIGINT", handler);
-    process.off("SIGTERM", handler);
-  };
-}
-
-/** A promise that settles on the first Ctrl-C/SIGTERM, and the function that stops listening. */
 export function interrupted(io: { err: (s: string) => void }): {
   signal: Promise<NodeJS.Signals>;
   dispose: () => void;
@@ -32,6 +11,22 @@ export function interrupted(io: { err: (s: string) => void }): {
   const signal = new Promise<NodeJS.Signals>((r) => {
     resolve = r;
   });
-  const dispose = onInterrupt((s) => resolve(s), io);
-  return { signal, dispose };
+  let seen = false;
+  const handler = (s: NodeJS.Signals) => {
+    if (seen) {
+      io.err("\nForced exit: background work may still be running.\n");
+      process.exit(130);
+    }
+    seen = true;
+    resolve(s);
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    signal,
+    dispose: () => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    },
+  };
 }

@@ -32,11 +32,6 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
   // On Paul's own pool, whose clients all handle errors: a pool of its own
   // left clients that crashed the process with 57P01 when the server stopped.
   await runMigrations({ pgPool: pool, logger: quietLogger });
-  // Jobs queued before jobs carried their run's flag (every key starts with the run id).
-  await pool.query(
-    `update graphile_worker._private_jobs set flags = jsonb_build_object('run:' || split_part(key, ':', 1), true)
-      where flags is null and key is not null`,
-  );
   return applied;
 }
 

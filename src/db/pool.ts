@@ -86,9 +86,8 @@ class ResilientPool extends pg.Pool {
       if (typeof args[args.length - 1] === "function") {
         return (plainQuery as (...a: unknown[]) => unknown).apply(this, args);
       }
-      return this.retrying(
-        () => (plainQuery as (...a: unknown[]) => Promise<unknown>).apply(this, args),
-        "query",
+      return this.retrying(() =>
+        (plainQuery as (...a: unknown[]) => Promise<unknown>).apply(this, args),
       );
     }) as pg.Pool["query"];
   }
@@ -100,7 +99,7 @@ class ResilientPool extends pg.Pool {
   override connect(
     cb?: (err: Error | undefined, client: pg.PoolClient | undefined, done: () => void) => void,
   ): Promise<pg.PoolClient> | undefined {
-    const p = this.retrying(() => super.connect(), "connect");
+    const p = this.retrying(() => super.connect());
     if (!cb) return p;
     p.then(
       (c) => cb(undefined, c, () => c.release()),
@@ -109,7 +108,7 @@ class ResilientPool extends pg.Pool {
     return undefined;
   }
 
-  private async retrying<T>(op: () => Promise<T>, _what: string): Promise<T> {
+  private async retrying<T>(op: () => Promise<T>): Promise<T> {
     // Until the first connection works, a wrong URL is likelier than a blip.
     const waitMs = this.everConnected
       ? (this.opts.waitMs ?? 0)

@@ -45,6 +45,7 @@ export interface WorkerHandle {
 
 export async function startWorker(deps: Deps, opts: WorkerOptions = {}): Promise<WorkerHandle> {
   const log = opts.log ?? (() => {});
+  const { onlyRun } = opts;
   quietTraces(log);
   const shutdown = new AbortController();
   const interrupted = new Set<string>();
@@ -93,9 +94,7 @@ export async function startWorker(deps: Deps, opts: WorkerOptions = {}): Promise
       noHandleSignals: true,
       pollInterval: 1000,
       logger: quietLogger,
-      ...(opts.onlyRun
-        ? { forbiddenFlags: () => otherRunsFlags(deps.pool, opts.onlyRun ?? "") }
-        : {}),
+      ...(onlyRun ? { forbiddenFlags: () => otherRunsFlags(deps.pool, onlyRun) } : {}),
     });
     // A pool dies when it cannot release a finished job (the database went
     // away mid-release). Its jobs are still locked by its id: free them at
@@ -200,27 +199,31 @@ async function unlock(pool: Pool, ids: string[]): Promise<void> {
  * taken at once, without waiting out the window.
  */
 export async function unlockDeadWorkers(pool: Pool, staleSeconds: number): Promise<string[]> {
-  const res = await pool.query<{ locked_by: string; host: string | null; pid: number | null }>(
-    `select distinct j.locked_by, w.host, w.pid from graphile_worker._private_jobs j
-      left join workers w on w.id = j.locked_by
-      where j.locked_by is not null`,
-  );
-  const stale = await pool.query<{ locked_by: string }>(
-    `select distinct j.locked_by from graphile_worker._private_jobs j
-      left join workers w on w.id = j.locked_by
+  const res = await pool.query<{
+    locked_by: string;
+    host: string | null;
+    pid: number | null;
+    stale: boolean;
+  }>(
+    `select j.locked_by, w.host, w.pid,
+            bool_or(w.id is null and j.locked_at < now() - make_interval(secs => $1)
+                    or w.last_seen < now() - make_interval(secs => $1)) as stale
+       from graphile_worker._private_jobs j
+       left join workers w on w.id = j.locked_by
       where j.locked_by is not null
-        and (w.id is null and j.locked_at < now() - make_interval(secs => $1)
-             or w.last_seen < now() - make_interval(secs => $1))`,
+      group by j.locked_by, w.host, w.pid`,
     [staleSeconds],
   );
   const here = hostname();
-  const dead = new Set(stale.rows.map((r) => r.locked_by));
-  for (const r of res.rows) {
-    if (r.host === here && r.pid !== null && r.pid !== process.pid && !processAlive(r.pid))
-      dead.add(r.locked_by);
-  }
-  await unlock(pool, [...dead]);
-  return [...dead];
+  const dead = res.rows
+    .filter(
+      (r) =>
+        r.stale ||
+        (r.host === here && r.pid !== null && r.pid !== process.pid && !processAlive(r.pid)),
+    )
+    .map((r) => r.locked_by);
+  await unlock(pool, dead);
+  return dead;
 }
 
 /** Jobs of a run that a live worker elsewhere holds, for telling the user who is at work. */

@@ -30,3 +30,17 @@ test("migrations are recorded once and graphile-worker's schema is installed", a
   );
   expect(gw.rowCount).toBeGreaterThan(0);
 });
+
+test("jobs queued before jobs carried their run's flag get it when 005 is applied", async () => {
+  const db = await createTestDb();
+  // As an older Paul queued it: a key starting with the run id, no flags.
+  await db.pool.query(
+    "select graphile_worker.add_job('analysis', '{}'::json, job_key := 'r-old1:analysis:0')",
+  );
+  await db.pool.query("delete from paul_migrations where name = '005_worker_pid.sql'");
+  expect(await migrate(db.pool)).toEqual(["005_worker_pid.sql"]);
+  const r = await db.pool.query(
+    "select flags from graphile_worker._private_jobs where key = 'r-old1:analysis:0'",
+  );
+  expect(r.rows).toEqual([{ flags: { "run:r-old1": true } }]);
+});

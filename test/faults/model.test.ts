@@ -16,6 +16,7 @@ import {
   runPaul,
   sampleGitHubRemote,
 } from "../support/harness.ts";
+import { duplicatePosts } from "../support/run-checks.ts";
 
 /**
  * The model API breaking under a real `paul build`: a child process with its
@@ -97,19 +98,6 @@ async function status(runId: string): Promise<string> {
   return (await db.pool.query("select status from runs where id = $1", [runId])).rows[0].status;
 }
 
-/** Outputs or questions stored more than once for the same phase and revision. */
-async function duplicates(runId: string): Promise<number> {
-  const r = await db.pool.query<{ n: string }>(
-    `select coalesce(sum(n - 1), 0) as n from (
-       select count(*) as n from run_events
-       where run_id = $1 and kind in ('phase_output', 'cta_created')
-       group by kind, data->>'phase', data->>'revision', data->>'prompt'
-     ) g`,
-    [runId],
-  );
-  return Number(r.rows[0]?.n ?? 0);
-}
-
 async function events(runId: string, kind: string): Promise<Record<string, unknown>[]> {
   const r = await db.pool.query<{ data: Record<string, unknown> }>(
     "select data from run_events where run_id = $1 and kind = $2 order by id",
@@ -124,7 +112,7 @@ async function expectAnalysisAsked(b: Built): Promise<void> {
   expect(b.res.stdout).toContain("The run is waiting for a decision");
   expect(await status(b.runId)).toBe("waiting");
   expect(await events(b.runId, "phase_output")).toHaveLength(1);
-  expect(await duplicates(b.runId)).toBe(0);
+  expect(await duplicatePosts(db.pool, b.runId)).toBe(0);
 }
 
 const ANALYSIS_CALLS = 2;
@@ -145,7 +133,7 @@ faultTest("model API accepts and never answers", async () => {
     outcome: "silence cut after 1 s, call tried again; analysis finished",
     recoverMs: recovery(b, 0),
     runsLost: 0,
-    duplicatePosts: await duplicates(b.runId),
+    duplicatePosts: await duplicatePosts(db.pool, b.runId),
   };
 });
 
@@ -159,7 +147,7 @@ faultTest("model stream stalls mid-answer", async () => {
     // Answer 0 is the stream that stalled; answer 1 the one that came whole.
     recoverMs: recovery(b, 1),
     runsLost: 0,
-    duplicatePosts: await duplicates(b.runId),
+    duplicatePosts: await duplicatePosts(db.pool, b.runId),
   };
 });
 
@@ -173,7 +161,7 @@ faultTest("model API resets the connection", async () => {
     outcome: "reset before and during an answer, both retried; analysis finished",
     recoverMs: recovery(b, 1),
     runsLost: 0,
-    duplicatePosts: await duplicates(b.runId),
+    duplicatePosts: await duplicatePosts(db.pool, b.runId),
   };
 });
 
@@ -193,7 +181,7 @@ faultTest("model API 429 then OK", async () => {
     outcome: "waited out retry-after (1 s) twice; analysis finished",
     recoverMs: recovery(b, 2),
     runsLost: 0,
-    duplicatePosts: await duplicates(b.runId),
+    duplicatePosts: await duplicatePosts(db.pool, b.runId),
   };
 });
 
@@ -207,7 +195,7 @@ faultTest("model API 500 twice then OK", async () => {
     outcome: "retried with backoff; analysis finished",
     recoverMs: recovery(b, 2),
     runsLost: 0,
-    duplicatePosts: await duplicates(b.runId),
+    duplicatePosts: await duplicatePosts(db.pool, b.runId),
   };
 });
 
@@ -239,7 +227,7 @@ faultTest("model API 529 forever", async () => {
     outcome: "3 job attempts × 5 tries, run failed naming paul resume; resume finished analysis",
     recoverMs: null,
     runsLost: 0,
-    duplicatePosts: await duplicates(b.runId),
+    duplicatePosts: await duplicatePosts(db.pool, b.runId),
   };
 });
 
@@ -270,6 +258,6 @@ faultTest("run exceeds PAUL_BUDGET_MINUTES", async () => {
     outcome: "run stopped at its 0.02-minute budget naming paul resume; resume with more went on",
     recoverMs: null,
     runsLost: 0,
-    duplicatePosts: await duplicates(b.runId),
+    duplicatePosts: await duplicatePosts(db.pool, b.runId),
   };
 });
