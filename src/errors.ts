@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   mirror_damaged: true,
   /** Paul may not write in its own workspace: a person must fix the permissions. */
   workspace_denied: false,
+  /** A broken invariant is a bug in Paul: retrying the job would fail the same way. */
+  invariant: false,
   internal: true,
 } as const;
 
@@ -91,4 +93,12 @@ export const SHUTDOWN_REASON = "paul: shutting down";
 
 export function isShutdown(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true && signal.reason === SHUTDOWN_REASON;
+}
+
+/** A condition Paul's own code guarantees; when it does not hold, the run stops with a bug report, not retries. */
+export function invariant(cond: unknown, message: string): asserts cond {
+  if (!cond)
+    throw new PaulError("invariant", `Paul broke one of its own rules: ${message}`, {
+      hint: "this is a bug in Paul; please report it with the run id",
+    });
 }

@@ -41,13 +41,13 @@ export interface RunEventMap {
 }
 export type RunEventKind = keyof RunEventMap;
 
-export interface RunEventRow<K extends RunEventKind = RunEventKind> {
-  id: string;
-  run_id: string;
-  kind: K;
-  data: RunEventMap[K];
-  created_at: Date;
-}
+/**
+ * A stored event. Without a type argument it is the union of every kind, so a
+ * `switch (ev.kind)` narrows `ev.data` with no cast.
+ */
+export type RunEventRow<K extends RunEventKind = RunEventKind> = {
+  [P in K]: { id: string; run_id: string; kind: P; data: RunEventMap[P]; created_at: Date };
+}[K];
 
 export const EVENTS_CHANNEL = "paul_run_events";
 
