@@ -1,22 +1,14 @@
-import { listCtas } from "../db/ctas.ts";
-import { activeSeconds } from "../db/job-time.ts";
-import { listPhaseResults } from "../db/phases.ts";
-import type { Pool } from "../db/pool.ts";
-import { listRuns, requireRun } from "../db/runs.ts";
-import { listAttempts, listGateResults, listTasks } from "../db/tasks.ts";
-import { usageTotals } from "../db/usage.ts";
-import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
-import { renderPhaseOutput } from "./render.ts";
+import type { RunService } from "../pipeline/service.ts";
+import { drawDoc } from "./render.ts";
 
 const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 19) : "-");
 
-export async function runsText(pool: Pool, limit: number): Promise<string> {
-  const runs = await listRuns(pool, limit);
+export async function runsText(service: RunService, limit: number): Promise<string> {
+  const runs = await service.list(limit);
   if (runs.length === 0)
     return 'No runs yet. Start one with: paul build "<feature>" --repo <repo>\n';
   const rows = await Promise.all(
-    runs.map(async (r) => {
-      const u = await usageTotals(pool, r.id);
+    runs.map(async ({ run: r, usage: u }) => {
       return [
         r.id,
         r.status,
@@ -39,27 +31,26 @@ export async function runsText(pool: Pool, limit: number): Promise<string> {
 
 /** Everything about one run: phases, questions, attempts, gates, cost. */
 export async function showText(
-  pool: Pool,
+  service: RunService,
   runId: string,
   redact: (s: string) => string,
 ): Promise<string> {
-  const run = await requireRun(pool, runId);
-  const u = await usageTotals(pool, run.id);
+  const view = await service.show(runId);
+  const { run, usage: u } = view;
   const out: string[] = [
     `Run ${run.id}: ${run.feature}`,
     `  repo ${run.repo_spec} (base ${run.base_branch}${run.base_commit ? ` @ ${run.base_commit.slice(0, 8)}` : ""})`,
     `  status ${run.status}, phase ${run.phase}, requested by ${run.requester} at ${when(run.created_at)}`,
     `  cost $${u.costUsd.toFixed(4)} of $${Number(run.budget_usd).toFixed(2)}, ${u.tokens.toLocaleString("en-US")} tokens, ${u.calls} model calls`,
-    `  time worked ${((await activeSeconds(pool, run.id)) / 60).toFixed(1)} min (PAUL_BUDGET_MINUTES; waiting for decisions not counted)`,
+    `  time worked ${(view.secondsWorked / 60).toFixed(1)} min (PAUL_BUDGET_MINUTES; waiting for decisions not counted)`,
   ];
   if (run.branch) out.push(`  branch ${run.branch}`);
   if (run.pr_url) out.push(`  pull request ${run.pr_url}`);
   if (run.error) out.push(`  ${run.error}`);
-  for (const p of await listPhaseResults(pool, run.id)) {
-    const title = isPhase(p.phase) ? PHASE_TITLES[p.phase] : p.phase;
-    out.push("", `── ${title} (revision ${p.revision}) ──`, renderPhaseOutput(p.phase, p.output));
+  for (const p of view.phases) {
+    out.push("", `── ${p.title} (revision ${p.revision}) ──`, drawDoc(p.doc));
   }
-  const ctas = await listCtas(pool, run.id);
+  const ctas = view.questions;
   if (ctas.length > 0) {
     out.push("", "── Decisions ──");
     for (const c of ctas) {
@@ -67,9 +58,7 @@ export async function showText(
       out.push(`  [${c.phase}] ${c.prompt} → ${d}`);
     }
   }
-  const tasks = await listTasks(pool, run.id);
-  const attempts = await listAttempts(pool, run.id);
-  const gates = await listGateResults(pool, run.id);
+  const { tasks, attempts, gates } = view;
   if (tasks.length > 0) {
     out.push("", "── Implementation ──");
     for (const t of tasks) {

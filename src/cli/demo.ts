@@ -1,10 +1,7 @@
-import { cp, mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startModelServer } from "../demo/model-server.ts";
+import { createSampleRepo } from "../demo/sample.ts";
 import { DEMO_FEATURE, demoModel } from "../demo/script.ts";
-import { git } from "../workspace/git.ts";
 
 const SAMPLE = fileURLToPath(new URL("../demo/sample/", import.meta.url));
 const DEMO_KEY = "demo-recorded-model-key";
@@ -33,11 +30,7 @@ export async function runDemo(
       "",
     ].join("\n"),
   );
-  const repo = await mkdtemp(join(tmpdir(), "paul-demo-repo-"));
-  await cp(SAMPLE, repo, { recursive: true });
-  await git(["init", "-q", "-b", "main"], repo);
-  await git(["add", "-A"], repo);
-  await git(["commit", "-q", "-m", "greetings: initial version"], repo);
+  const repo = await createSampleRepo(SAMPLE);
   const server = await startModelServer({ apiKey: DEMO_KEY, respond: demoModel });
   try {
     const runner = cli({ ...env, ANTHROPIC_API_KEY: DEMO_KEY, ANTHROPIC_BASE_URL: server.url });

@@ -1,14 +1,12 @@
-import { getCta, pendingCta } from "../db/ctas.ts";
-import { eventsAfter, type RunEventRow } from "../db/events.ts";
-import { getPhaseResult } from "../db/phases.ts";
+import type { App } from "../app.ts";
+import { pendingCta } from "../db/ctas.ts";
+import { eventsAfter, lastEventId, type RunEventRow } from "../db/events.ts";
 import { FINISHED, type RunRow, requireRun } from "../db/runs.ts";
 import { usageTotals } from "../db/usage.ts";
 import { isPaulError } from "../errors.ts";
-import { resolveCta } from "../pipeline/cta.ts";
-import type { Deps } from "../pipeline/deps.ts";
-import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
+import { phaseTitle } from "../pipeline/phases.ts";
 import type { Answerer } from "./ask.ts";
-import { renderModelWaiting, renderPhaseOutput, renderTasksEvent } from "./render.ts";
+import { drawDoc, renderModelWaiting, renderTasksEvent } from "./render.ts";
 
 export interface FollowIO {
   out: (s: string) => void;
@@ -24,19 +22,15 @@ export type FollowEnd = { run: RunRow; left: boolean };
  * or on another machine: everything comes from the database.
  */
 export async function follow(
-  deps: Deps,
+  app: Pick<App, "deps" | "service">,
   runId: string,
   io: FollowIO,
   fromStart: boolean,
 ): Promise<FollowEnd> {
-  const { pool, cfg } = deps;
+  const { pool, cfg } = app.deps;
   let last = "0";
   if (!fromStart) {
-    const r = await pool.query<{ id: string }>(
-      "select coalesce(max(id), 0)::text as id from run_events where run_id = $1",
-      [runId],
-    );
-    last = r.rows[0]?.id ?? "0";
+    last = await lastEventId(pool, runId);
     const open = await pendingCta(pool, runId);
     if (open) {
       const left = await handleCta(open.id);
@@ -48,7 +42,7 @@ export async function follow(
     for (const ev of events) {
       last = ev.id;
       if (ev.kind === "cta_created") {
-        const left = await handleCta((ev as RunEventRow<"cta_created">).data.ctaId);
+        const left = await handleCta(ev.data.ctaId);
         if (left) return { run: await requireRun(pool, runId), left: true };
         continue;
       }
@@ -61,15 +55,10 @@ export async function follow(
   }
 
   async function handleCta(ctaId: string): Promise<boolean> {
-    const cta = await getCta(pool, ctaId);
-    if (cta?.status !== "pending") return false;
-    const showPhase = cta.kind === "choice" ? "approaches" : cta.phase;
-    const result = await getPhaseResult(pool, runId, showPhase);
-    if (result) {
-      io.out(
-        `\n── ${isPhase(showPhase) ? PHASE_TITLES[showPhase] : showPhase} ──\n${cfg.redact(renderPhaseOutput(showPhase, result.output))}\n\n`,
-      );
-    }
+    const q = await app.service.question(ctaId);
+    if (q?.cta.status !== "pending") return false;
+    const { cta, about } = q;
+    if (about) io.out(`\n── ${about.title} ──\n${cfg.redact(drawDoc(about.doc))}\n\n`);
     const decision = await io.answer(cta);
     if (decision === "leave") {
       io.out(
@@ -78,7 +67,7 @@ export async function follow(
       return true;
     }
     try {
-      const r = await resolveCta(pool, cta.id, decision, io.who);
+      const r = await app.service.answer(cta.id, decision, io.who);
       io.out(`  ✓ ${r.summary}\n`);
     } catch (e) {
       if (isPaulError(e) && (e.code === "cta_stale" || e.code === "bad_input"))
@@ -89,30 +78,28 @@ export async function follow(
   }
 
   async function describe(ev: RunEventRow): Promise<string> {
-    if (ev.kind === "tasks") return renderTasksEvent((ev as RunEventRow<"tasks">).data);
-    if (ev.kind === "model_waiting")
-      return `  … ${renderModelWaiting((ev as RunEventRow<"model_waiting">).data)}\n`;
-    const d = ev.data as unknown as Record<string, string | number>;
     switch (ev.kind) {
+      case "tasks":
+        return renderTasksEvent(ev.data);
+      case "model_waiting":
+        return `  … ${renderModelWaiting(ev.data)}\n`;
       case "run_created":
-        return `Run ${runId}: "${d.feature}" on ${d.repo} (${d.base})\n`;
+        return `Run ${runId}: "${ev.data.feature}" on ${ev.data.repo} (${ev.data.base})\n`;
       case "phase_started":
-        return `\n▸ ${isPhase(String(d.phase)) ? PHASE_TITLES[d.phase as keyof typeof PHASE_TITLES] : d.phase}${Number(d.revision) > 0 ? ` (revision ${d.revision})` : ""}\n`;
+        return `\n▸ ${phaseTitle(ev.data.phase)}${ev.data.revision > 0 ? ` (revision ${ev.data.revision})` : ""}\n`;
       case "progress":
-        return `  · ${d.message}\n`;
+        return `  · ${ev.data.message}\n`;
       case "warning":
-        return `  ! ${d.message}\n`;
+        return `  ! ${ev.data.message}\n`;
       case "retrying":
-        return `  ↻ ${d.phase} hit a temporary problem and will be retried: ${d.message}\n`;
-      case "phase_output":
-        return "";
-      case "cta_resolved":
-        return "";
+        return `  ↻ ${ev.data.phase} hit a temporary problem and will be retried: ${ev.data.message}\n`;
       case "run_finished": {
         const u = await usageTotals(pool, runId);
-        return `\n■ Run ${d.status}: ${d.message}\n  cost $${u.costUsd.toFixed(4)}, ${u.tokens.toLocaleString("en-US")} tokens in ${u.calls} model calls\n`;
+        return `\n■ Run ${ev.data.status}: ${ev.data.message}\n  cost $${u.costUsd.toFixed(4)}, ${u.tokens.toLocaleString("en-US")} tokens in ${u.calls} model calls\n`;
       }
-      default:
+      case "phase_output":
+      case "cta_resolved":
+      case "cta_created":
         return "";
     }
   }

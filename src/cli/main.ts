@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import pkg from "../../package.json" with { type: "json" };
+import { useHostEnv } from "../app.ts";
 import { isPaulError, PaulError } from "../errors.ts";
-import { setHostEnv } from "../workspace/host.ts";
 import { runCli } from "./program.ts";
 
 const positiveInt = (v: string) => {
@@ -20,7 +20,7 @@ const positiveNumber = (v: string) => {
 
 // The one place the CLI reads its environment: config is parsed from it per
 // command, and child processes start from it (scrubbed).
-setHostEnv(process.env);
+useHostEnv(process.env);
 
 const program = new Command("paul")
   .description("Turn a feature request into a reviewed, gate-passing pull request.")

@@ -1,18 +1,13 @@
 import { stdin, stdout } from "node:process";
-import { type Command, type Config, loadConfig } from "../config.ts";
-import { pendingCta } from "../db/ctas.ts";
-import { insertEvent } from "../db/events.ts";
-import { withTransaction } from "../db/pool.ts";
-import { FINISHED, type RunRow, requireRun, updateRun } from "../db/runs.ts";
+import { type App, configure, openAppWith } from "../app.ts";
+import type { Command, Config } from "../config.ts";
+import { FINISHED, type RunRow } from "../db/runs.ts";
 import { PaulError, toPaulError } from "../errors.ts";
-import { isPhase } from "../pipeline/phases.ts";
-import { cancelRun, enqueuePhase, startRun } from "../pipeline/run.ts";
-import { heldElsewhere, startWorker } from "../queue/worker.ts";
+import { prepareNow } from "../pipeline/service.ts";
 import { makeRedactor } from "../redact.ts";
-import { setSandboxPolicy } from "../workspace/sandbox-policy.ts";
-import { type App, openAppWith } from "./app.ts";
+import { startWorker } from "../worker.ts";
 import { type AutoAnswers, LineReader, terminalAnswerer } from "./ask.ts";
-import { type BuildRequest, cliUser, prepareRun } from "./build.ts";
+import { type BuildRequest, cliUser } from "./build.ts";
 import { runsText, showText } from "./commands.ts";
 import { runDemo } from "./demo.ts";
 import { follow } from "./follow.ts";
@@ -34,9 +29,8 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
   let redact = makeRedactor([]);
   const cwd = env.INIT_CWD ?? process.cwd();
   const config = (command: Command): Config => {
-    const cfg = loadConfig(env, command);
+    const cfg = configure(env, command);
     redact = cfg.redact;
-    setSandboxPolicy(cfg.sandbox);
     return cfg;
   };
   const log = (s: string) => io.err(`${s}\n`);
@@ -62,7 +56,7 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
     const reader = new LineReader(io.input ?? stdin, stdout);
     const stop = interrupted(io);
     const following = follow(
-      app.deps,
+      app,
       runId,
       { out: io.out, who: cliUser(), answer: terminalAnswerer(reader, o, io.out) },
       fromStart,
@@ -95,26 +89,17 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
 
     async build(feature: string, o: Omit<BuildRequest, "feature"> & FollowOpts) {
       const cfg = config("build");
-      const prepared = await prepareRun(cfg, { feature, repo: o.repo, base: o.base }, cwd);
+      const prepared = await prepareNow(cfg, { feature, repo: o.repo, base: o.base }, cwd);
       if (prepared.gates.gates.length === 0) {
         io.err(
           "Warning: this repository defines no gates (typecheck, test, lint, build); Paul can't verify the change. See README → Gates.\n",
         );
       }
       await withApp(cfg, async (app) => {
-        const run = await startRun(app.db.pool, {
-          id: prepared.id,
-          feature: prepared.feature,
-          repoSpec: prepared.repo.spec,
-          repoUrl: prepared.repo.url,
-          repoKey: prepared.repo.key,
-          baseBranch: prepared.base.branch,
-          baseCommit: prepared.base.commit,
+        const run = await app.service.start(prepared, {
           origin: "cli",
           requester: cliUser(),
-          budgetUsd: o.budgetUsd ?? cfg.budget.usd,
-          budgetTokens: cfg.budget.tokens,
-          gates: prepared.gates,
+          budgetUsd: o.budgetUsd,
         });
         await drive(app, run.id, o, true);
       });
@@ -123,41 +108,12 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
     async resume(id: string, o: FollowOpts) {
       const cfg = config("resume");
       await withApp(cfg, async (app) => {
-        const pool = app.db.pool;
-        const run = await requireRun(pool, id);
-        if (run.status === "done" || run.status === "cancelled") {
-          throw new PaulError(
-            "bad_input",
-            `Run ${id} has already ${run.status === "done" ? "finished" : "been cancelled"}; nothing to resume.`,
-            {
-              hint: "start a new one with paul build",
-            },
-          );
-        }
-        await withTransaction(pool, async (tx) => {
-          if (o.budgetUsd !== undefined)
-            await updateRun(tx, id, { budget_usd: String(o.budgetUsd) });
-          // A job whose worker died on its last attempt would never run again.
-          await tx.query(
-            "update graphile_worker._private_jobs set max_attempts = greatest(max_attempts, attempts + 1) where key like $1",
-            [`${id}:%`],
-          );
-          const open = await pendingCta(tx, id);
-          const queued = await tx.query(
-            "select 1 from graphile_worker._private_jobs where key like $1",
-            [`${id}:%`],
-          );
-          if (!open && queued.rowCount === 0 && isPhase(run.phase)) {
-            await updateRun(tx, id, { status: "running", error: null });
-            await enqueuePhase(tx, id, run.phase);
-            await insertEvent(tx, id, "progress", {
-              phase: run.phase,
-              message: `resumed by ${cliUser()}`,
-            });
-          }
+        const { run, heldElsewhere } = await app.service.resume(id, {
+          by: cliUser(),
+          budgetUsd: o.budgetUsd,
         });
         io.out(`Resuming run ${id} (${run.status}, phase ${run.phase}).\n`);
-        for (const h of await heldElsewhere(pool, id)) {
+        for (const h of heldElsewhere) {
           io.out(
             `${h.jobs} job(s) of this run are running in another Paul process (${h.host}${h.pid ? `, pid ${h.pid}` : ""}); following them here, and taking over if that process stops.\n`,
           );
@@ -167,16 +123,16 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
     },
 
     async runs(limit: number) {
-      await withApp(config("read"), async (app) => io.out(await runsText(app.db.pool, limit)));
+      await withApp(config("read"), async (app) => io.out(await runsText(app.service, limit)));
     },
 
     async show(id: string) {
-      await withApp(config("read"), async (app) => io.out(await showText(app.db.pool, id, redact)));
+      await withApp(config("read"), async (app) => io.out(await showText(app.service, id, redact)));
     },
 
     async cancel(id: string) {
       await withApp(config("read"), async (app) => {
-        const run = await cancelRun(app.db.pool, id, cliUser());
+        const run = await app.service.cancel(id, cliUser());
         io.out(`Run ${run.id} cancelled.\n`);
       });
     },

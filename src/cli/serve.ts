@@ -1,10 +1,8 @@
-import { loadConfig } from "../config.ts";
+import { configure, openAppWith } from "../app.ts";
 import { isPaulError, PaulError } from "../errors.ts";
-import { startWorker } from "../queue/worker.ts";
 import { EVENTS_PATH } from "../slack/app.ts";
 import { startSlackService } from "../slack/service.ts";
-import { setSandboxPolicy } from "../workspace/sandbox-policy.ts";
-import { openAppWith } from "./app.ts";
+import { startWorker } from "../worker.ts";
 import { interrupted } from "./interrupt.ts";
 
 /**
@@ -17,8 +15,7 @@ export async function serve(
   io: { out: (s: string) => void; err: (s: string) => void },
   o: { concurrency?: number | undefined } = {},
 ): Promise<void> {
-  const cfg = loadConfig(env, "serve");
-  setSandboxPolicy(cfg.sandbox);
+  const cfg = configure(env, "serve");
   const log = (s: string) => io.err(`${cfg.redact(s)}\n`);
   try {
     const app = await openAppWith(cfg, log);

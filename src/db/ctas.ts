@@ -111,3 +111,12 @@ export async function chosenApproach(db: Queryable, runId: string): Promise<numb
   const d = res.rows[0]?.decision;
   return d?.action === "choose" ? d.approach : undefined;
 }
+
+/** How many questions a phase has asked in a run: numbers the phases that can pause. */
+export async function countCtas(db: Queryable, runId: string, phase: string): Promise<number> {
+  const res = await db.query<{ n: number }>(
+    "select count(*)::int as n from ctas where run_id = $1 and phase = $2",
+    [runId, phase],
+  );
+  return res.rows[0]?.n ?? 0;
+}

@@ -76,3 +76,12 @@ export async function eventsAfter(
     )
   ).rows;
 }
+
+/** The id of the run's latest event, "0" when it has none: where a follower that joins late starts. */
+export async function lastEventId(db: Queryable, runId: string): Promise<string> {
+  const r = await db.query<{ id: string }>(
+    "select coalesce(max(id), 0)::text as id from run_events where run_id = $1",
+    [runId],
+  );
+  return r.rows[0]?.id ?? "0";
+}

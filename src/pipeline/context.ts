@@ -3,15 +3,14 @@ import { insertEvent, type RunEventKind, type RunEventMap } from "../db/events.t
 import { type MemoryRow, memoriesFor } from "../db/memories.ts";
 import { getPhaseResult } from "../db/phases.ts";
 import type { RunRow } from "../db/runs.ts";
-import { PaulError } from "../errors.ts";
+import { invariant } from "../errors.ts";
 import type { GatePlan } from "../gates/discover.ts";
 import { commandSetup, workspacePaths } from "../workspace/paths.ts";
 import { mirrorWith, type RepoRef } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
 import type { Deps } from "./deps.ts";
-import type { Phase } from "./phases.ts";
-import type { Ask } from "./run.ts";
-import { completePhase } from "./run.ts";
+import { type OutputRef, readOutput } from "./phase.ts";
+import { type Ask, completePhase, type Finish } from "./run.ts";
 import { usageSink } from "./usage.ts";
 
 export interface Checkout {
@@ -21,16 +20,17 @@ export interface Checkout {
 }
 
 /** Everything a phase may touch; phases never see Slack, the terminal or the queue. */
-export interface PhaseContext {
+export interface PhaseContext<O = unknown> {
   deps: Deps;
   run: RunRow;
-  phase: Phase;
+  phase: string;
   revision: number;
   signal: AbortSignal;
   emit<K extends RunEventKind>(kind: K, data: RunEventMap[K]): Promise<void>;
   progress(message: string): Promise<void>;
   memories(): Promise<MemoryRow[]>;
-  output<T>(phase: Phase): Promise<T>;
+  /** An earlier phase's latest output, parsed with its schema. */
+  output<T>(ref: OutputRef<string, T>): Promise<T>;
   usage(): UsageSink;
   gates(): GatePlan;
   repo(): RepoRef;
@@ -38,17 +38,19 @@ export interface PhaseContext {
   checkout(): Promise<Checkout>;
   /** The read-only tools over that checkout, their commands sandboxed like a coder's. */
   readOnlyTools(co: Checkout): AgentTool[];
-  complete(output: unknown, next: Ask | { finish: "done"; message: string }): Promise<void>;
+  /** Store the output (checked against the phase's schema) and ask what next, or finish the run. */
+  complete(output: O, next: Ask | Finish): Promise<void>;
 }
 
-export function phaseContext(
+export function phaseContext<O>(
   deps: Deps,
   run: RunRow,
-  phase: Phase,
+  def: OutputRef<string, O>,
   revision: number,
   signal: AbortSignal,
-): PhaseContext {
+): PhaseContext<O> {
   const { pool, cfg } = deps;
+  const phase = def.name;
   const repo = () => repoFromRun(run);
   return {
     deps,
@@ -59,10 +61,10 @@ export function phaseContext(
     emit: (kind, data) => insertEvent(pool, run.id, kind, data),
     progress: (message) => insertEvent(pool, run.id, "progress", { phase, message }),
     memories: () => memoriesFor(pool, run.id, run.repo_key),
-    async output<T>(p: Phase): Promise<T> {
-      const r = await getPhaseResult(pool, run.id, p);
-      if (!r) throw new PaulError("internal", `run ${run.id} has no ${p} result yet`);
-      return r.output as T;
+    async output<T>(ref: OutputRef<string, T>): Promise<T> {
+      const r = await getPhaseResult(pool, run.id, ref.name);
+      invariant(r, `run ${run.id} has no ${ref.name} output yet`);
+      return readOutput(ref, r.output);
     },
     usage: () => usageSink(pool, run, phase, cfg.budget.minutes),
     gates: () => run.gates as GatePlan,
@@ -85,7 +87,7 @@ export function phaseContext(
       });
       return readOnlyTools(co.dir, { ...setup, timeoutMs: cfg.commandTimeoutMs });
     },
-    complete: (output, next) => completePhase(pool, run, phase, revision, output, next),
+    complete: (output, next) => completePhase(pool, run, def, revision, output, next),
   };
 }
 

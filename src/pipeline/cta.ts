@@ -1,20 +1,12 @@
-import {
-  type CtaRow,
-  claimCta,
-  type Decision,
-  DecisionSchema,
-  getCta,
-  insertCta,
-} from "../db/ctas.ts";
+import { type CtaRow, claimCta, type Decision, DecisionSchema, getCta } from "../db/ctas.ts";
 import { insertEvent } from "../db/events.ts";
 import { addMemory } from "../db/memories.ts";
-import { getPhaseResult, nextRevision } from "../db/phases.ts";
 import { type Pool, type Queryable, withTransaction } from "../db/pool.ts";
 import { FINISHED, getRun, updateRun } from "../db/runs.ts";
-import { PaulError } from "../errors.ts";
-import type { Approaches } from "./approaches/schema.ts";
+import { invariant, PaulError } from "../errors.ts";
+import { askChoiceAgain } from "./approaches/choice.ts";
 import { decidePause } from "./implementation/decisions.ts";
-import { isPhase } from "./phases.ts";
+import { isPhase, phaseAsking } from "./phases.ts";
 import { cancelRunTx, enqueuePhase } from "./run.ts";
 import { choiceOptions, stepFor } from "./transitions.ts";
 
@@ -63,7 +55,7 @@ export async function resolveCta(
     }
     const run = await getRun(tx, cta.run_id);
     if (!run || FINISHED.includes(run.status)) throw await staleError(tx, ctaId);
-    if (!isPhase(cta.phase)) throw new Error(`CTA ${cta.id} has unknown phase ${cta.phase}`);
+    invariant(isPhase(cta.phase), `question ${cta.id} is filed under unknown phase ${cta.phase}`);
     const step = stepFor(cta.phase, cta.kind, decision, by);
     await insertEvent(tx, run.id, "cta_resolved", { ctaId: cta.id, action: decision.action, by });
     if (step.kind === "cancel") {
@@ -71,24 +63,8 @@ export async function resolveCta(
       return { cta, summary: `${by} cancelled the run.` };
     }
     if (step.kind === "ask_choice_again") {
-      const approaches = (await getPhaseResult(tx, run.id, "approaches"))?.output as
-        | Approaches
-        | undefined;
-      if (!approaches) throw new Error("no approaches to choose from");
-      const next = await insertCta(tx, {
-        runId: run.id,
-        phase: "judging",
-        revision: await nextRevision(tx, run.id, "judging"),
-        kind: "choice",
-        prompt: "Which approach should I pursue?",
-        options: choiceOptions(approaches.approaches.map((a) => a.name)),
-      });
-      await updateRun(tx, run.id, { status: "waiting", phase: "approaches" });
-      await insertEvent(tx, run.id, "cta_created", {
-        ctaId: next.id,
-        kind: next.kind,
-        prompt: next.prompt,
-      });
+      await askChoiceAgain(tx, run.id);
+      await updateRun(tx, run.id, { phase: phaseAsking("choice") ?? run.phase });
       return { cta, summary: `${by} chose to pick another approach.` };
     }
     if (step.kind === "task") {

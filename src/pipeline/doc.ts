@@ -9,49 +9,59 @@ export type Span =
   | { strong: string }
   | { link: string; label?: string }
   /** A verdict or check mark: faces draw their own symbol for it. */
-  | { mark: "pass" | "warn" | "fail" };
+  | { mark: Mark };
+export type Mark = "pass" | "warn" | "fail";
 
 /** A line of text made of spans. */
 export type Line = Span[];
 
+/** A titled bulleted list; an empty list is drawn as "none". */
+export interface List {
+  title: string;
+  items: Line[];
+}
+
+/** A part of a section: a line of text, or a list. */
+export type Part = Line | List;
+
 export interface Section {
-  /** Shown above the section; an untitled section follows the previous one. */
+  /** A section with a title is set apart; an untitled one reads as a paragraph. */
   title?: string;
-  /** Paragraph lines, drawn in order. */
-  lines?: Line[];
-  /** A bulleted list; an empty list is drawn as "(none)". */
-  items?: Line[];
+  parts: Part[];
 }
 
 export interface Doc {
-  /** One or two lines read first: what the phase found or decided. */
+  /** What the phase found or decided, read first. */
   summary: Line;
   sections: Section[];
 }
 
 export const code = (s: string): Span => ({ code: s });
 export const strong = (s: string): Span => ({ strong: s });
-export const mark = (m: "pass" | "warn" | "fail"): Span => ({ mark: m });
+export const mark = (m: Mark): Span => ({ mark: m });
 export const link = (url: string, label?: string): Span =>
   label === undefined ? { link: url } : { link: url, label };
+export const list = (title: string, items: Line[]): List => ({ title, items });
+/** Spans joined with a separator: `a, b, c` with each item its own span. */
+export function joined(items: Span[], sep: string): Line {
+  return items.flatMap((s, i) => (i === 0 ? [s] : [sep, s]));
+}
 
-/** The document's text with no markup: for logs, notifications and tests. */
+export function isList(p: Part): p is List {
+  return !Array.isArray(p);
+}
+
+const MARK_TEXT: Record<Mark, string> = { pass: "✓", warn: "!", fail: "✗" };
+
+/** A line's text with no markup: for terminals, logs and notification text. */
 export function plainText(line: Line): string {
   return line
-    .map((s) =>
-      typeof s === "string"
-        ? s
-        : "code" in s
-          ? s.code
-          : "strong" in s
-            ? s.strong
-            : "link" in s
-              ? (s.label ?? s.link)
-              : s.mark === "pass"
-                ? "✓"
-                : s.mark === "warn"
-                  ? "!"
-                  : "✗",
-    )
+    .map((s) => {
+      if (typeof s === "string") return s;
+      if ("code" in s) return s.code;
+      if ("strong" in s) return s.strong;
+      if ("link" in s) return s.label ? `${s.label} (${s.link})` : s.link;
+      return MARK_TEXT[s.mark];
+    })
     .join("");
 }

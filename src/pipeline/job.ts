@@ -1,39 +1,37 @@
-import type { JobHelpers } from "graphile-worker";
 import { insertEvent } from "../db/events.ts";
 import { beatJobClock, JOB_CLOCK_BEAT_MS, startJobClock } from "../db/job-time.ts";
 import { FINISHED, getRun, updateRun } from "../db/runs.ts";
 import { isShutdown, PaulError, toPaulError } from "../errors.ts";
-import type { JobPayload } from "../queue/catalog.ts";
-import { runAnalysis } from "./analysis/index.ts";
-import { runApproaches } from "./approaches/index.ts";
 import { sweepFinishedRuns } from "./cleanup.ts";
-import { type PhaseContext, phaseContext } from "./context.ts";
+import { phaseContext } from "./context.ts";
 import type { Deps } from "./deps.ts";
-import { runImplementation } from "./implementation/index.ts";
-import { runJudging } from "./judging/index.ts";
-import type { Phase } from "./phases.ts";
-import { runPr } from "./pr/index.ts";
+import { type AnyJob, defineJob, type JobDef, type JobHelpersLike, PhasePayload } from "./jobs.ts";
+import type { PhaseDef } from "./phase.ts";
 import { failRun } from "./run.ts";
 import { settleBase } from "./setup.ts";
 
-const HANDLERS: Record<Phase, (ctx: PhaseContext) => Promise<void>> = {
-  analysis: runAnalysis,
-  approaches: runApproaches,
-  judging: runJudging,
-  implementation: runImplementation,
-  pr: runPr,
-};
+/** The job that runs a phase: one per phase, keyed by its revision. */
+export function phaseJob<N extends string, O>(def: PhaseDef<N, O>): JobDef<PhasePayload> & AnyJob {
+  return defineJob({
+    name: def.name,
+    payload: PhasePayload,
+    maxAttempts: def.maxAttempts,
+    key: (p) => String(p.revision),
+    run: (deps, p, helpers) => runPhaseJob(deps, def, p, helpers),
+  });
+}
 
 /**
  * The one catch boundary of a phase job. Retryable errors go back to the queue
  * while attempts remain; everything else is told to the user and ends the run.
  */
-export async function runPhaseJob(
+export async function runPhaseJob<N extends string, O>(
   deps: Deps,
-  phase: Phase,
-  payload: JobPayload<Phase>,
-  helpers: Pick<JobHelpers, "job" | "abortSignal">,
+  def: PhaseDef<N, O>,
+  payload: PhasePayload,
+  helpers: JobHelpersLike,
 ): Promise<void> {
+  const phase = def.name;
   const found = await getRun(deps.pool, payload.runId);
   if (!found || FINISHED.includes(found.status)) return;
   let run = found;
@@ -41,7 +39,7 @@ export async function runPhaseJob(
   await insertEvent(deps.pool, run.id, "phase_started", { phase, revision: payload.revision });
   await guardJob(deps, run.id, phase, helpers, async (signal) => {
     run = await settleBase(deps, run);
-    await HANDLERS[phase](phaseContext(deps, run, phase, payload.revision, signal));
+    await def.run(phaseContext(deps, run, def, payload.revision, signal));
   });
 }
 
@@ -54,13 +52,15 @@ export async function guardJob(
   deps: Deps,
   runId: string,
   phase: string,
-  helpers: Pick<JobHelpers, "job" | "abortSignal">,
+  helpers: JobHelpersLike,
   body: (signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
   const signal = helpers.abortSignal ?? new AbortController().signal;
   // The run's wall-time budget counts the time its jobs work, nothing else.
   const clock = await startJobClock(deps.pool, runId);
   const beat = setInterval(
+    // A missed beat (the database is away) loses nothing: the next beat, or the
+    // final one below, records the time worked up to then.
     () => void beatJobClock(deps.pool, clock).catch(() => {}),
     JOB_CLOCK_BEAT_MS,
   );
@@ -88,6 +88,7 @@ export async function guardJob(
     );
   } finally {
     clearInterval(beat);
+    // Unrecorded, the job's last seconds are at most one beat; the run itself is unaffected.
     await beatJobClock(deps.pool, clock, true).catch(() => {});
     // Housekeeping: a sweep that fails is tried again at the next job's end.
     await sweepFinishedRuns(deps).catch(() => {});

@@ -1,6 +1,13 @@
-import { type CtaKind, type CtaOption, cancelPendingCtas, insertCta } from "../db/ctas.ts";
+import {
+  type CtaKind,
+  type CtaOption,
+  cancelPendingCtas,
+  countCtas,
+  insertCta,
+} from "../db/ctas.ts";
 import { insertEvent } from "../db/events.ts";
 import { nextRevision, savePhaseResult } from "../db/phases.ts";
+import { insertPauseCta } from "../db/plans.ts";
 import { type Pool, type Queryable, withTransaction } from "../db/pool.ts";
 import {
   FINISHED,
@@ -11,18 +18,24 @@ import {
   updateRun,
 } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
-import { enqueue } from "../queue/catalog.ts";
+import { dropQueuedJobs, enqueue } from "../queue/jobs.ts";
 import { sandboxPolicy } from "../workspace/sandbox-policy.ts";
-import type { Phase } from "./phases.ts";
+import { type OutputRef, readOutput } from "./phase.ts";
+import { firstPhase, phaseJobNamed, phaseNamed } from "./phases.ts";
 
 /** The first event of a run started with PAUL_SANDBOX=off; faces show it in the run's header. */
 export const SANDBOX_OFF_NOTICE =
   "⚠ Sandbox off (PAUL_SANDBOX=off): agents' commands and gates run unsandboxed, with your files in reach.";
 
 /** Create the run and queue its first phase in one transaction. */
-export async function startRun(pool: Pool, r: NewRun): Promise<RunRow> {
+export async function startRun(
+  pool: Pool,
+  r: NewRun,
+  attach?: (tx: Queryable, run: RunRow) => Promise<void>,
+): Promise<RunRow> {
   return withTransaction(pool, async (tx) => {
     const run = await insertRun(tx, r);
+    if (attach) await attach(tx, run);
     await insertEvent(tx, run.id, "run_created", {
       feature: r.feature,
       repo: r.repoSpec,
@@ -30,11 +43,11 @@ export async function startRun(pool: Pool, r: NewRun): Promise<RunRow> {
     });
     if (!sandboxPolicy().enabled) {
       await insertEvent(tx, run.id, "progress", {
-        phase: "analysis",
+        phase: firstPhase(),
         message: SANDBOX_OFF_NOTICE,
       });
     }
-    await enqueue(tx, "analysis", { runId: run.id, revision: 0 });
+    await enqueue(tx, phaseJobNamed(firstPhase()), { runId: run.id, revision: 0 });
     return run;
   });
 }
@@ -42,11 +55,7 @@ export async function startRun(pool: Pool, r: NewRun): Promise<RunRow> {
 export async function cancelRunTx(tx: Queryable, runId: string, message: string): Promise<void> {
   await cancelPendingCtas(tx, runId);
   await updateRun(tx, runId, { status: "cancelled", error: message });
-  // Queued phase jobs of a cancelled run would only find it cancelled; drop them now.
-  await tx.query(
-    "delete from graphile_worker._private_jobs where locked_at is null and key like $1",
-    [`${runId}:%`],
-  );
+  await dropQueuedJobs(tx, runId);
   await insertEvent(tx, runId, "run_finished", { status: "cancelled", message });
 }
 
@@ -87,43 +96,27 @@ export interface Ask {
   options: CtaOption[];
 }
 
-/**
- * The end of every phase: store its output and, unless the run is over, ask
- * the person what next — in one transaction, so a crash leaves either nothing
- * (the job is retried) or both.
- */
-export async function completePhase(
-  pool: Pool,
-  run: RunRow,
-  phase: Phase,
-  revision: number,
-  output: unknown,
-  next: Ask | { finish: "done"; message: string },
-): Promise<void> {
-  await withTransaction(pool, (tx) => completePhaseTx(tx, run, phase, revision, output, next));
+/** The run is over when this phase's output is stored. */
+export interface Finish {
+  finish: "done";
+  message: string;
 }
 
-/** completePhase inside the caller's transaction (the implementation finishes under its run lock). */
-export async function completePhaseTx(
+/**
+ * Ask the people steering the run, in the caller's transaction: the question,
+ * the run's status (a pause or a wait) and the event every face follows.
+ */
+export async function askQuestion(
   tx: Queryable,
-  run: Pick<RunRow, "id">,
-  phase: Phase,
-  revision: number,
-  output: unknown,
-  next: Ask | { finish: "done"; message: string },
+  q: Ask & { runId: string } & (
+      | { phase: string; revision: number }
+      /** An implementation pause about one task (or a whole wave when taskKey is null). */
+      | { taskKey: string | null; wave: number }
+    ),
 ): Promise<void> {
-  const current = await requireRun(tx, run.id);
-  if (FINISHED.includes(current.status)) return;
-  await savePhaseResult(tx, run.id, phase, revision, output);
-  await insertEvent(tx, run.id, "phase_output", { phase, revision });
-  if ("finish" in next) {
-    await updateRun(tx, run.id, { status: "done" });
-    await insertEvent(tx, run.id, "run_finished", { status: "done", message: next.message });
-    return;
-  }
-  const cta = await insertCta(tx, { runId: run.id, phase, revision, ...next });
-  await updateRun(tx, run.id, { status: next.kind === "pause" ? "paused" : "waiting" });
-  await insertEvent(tx, run.id, "cta_created", {
+  const cta = "wave" in q ? await insertPauseCta(tx, q) : await insertCta(tx, q);
+  await updateRun(tx, q.runId, { status: q.kind === "pause" ? "paused" : "waiting" });
+  await insertEvent(tx, q.runId, "cta_created", {
     ctaId: cta.id,
     kind: cta.kind,
     prompt: cta.prompt,
@@ -131,22 +124,53 @@ export async function completePhaseTx(
 }
 
 /**
- * Queue a phase with a fresh revision. Analysis, approaches and judging are
- * numbered by their stored results; implementation and pr by the questions
- * asked after them, since a paused implementation stores no result to count.
+ * The end of every phase: store its output and, unless the run is over, ask
+ * the person what next — in one transaction, so a crash leaves either nothing
+ * (the job is retried) or both.
  */
-export async function enqueuePhase(tx: Queryable, runId: string, phase: Phase): Promise<number> {
+export async function completePhase<O>(
+  pool: Pool,
+  run: Pick<RunRow, "id">,
+  def: OutputRef<string, O>,
+  revision: number,
+  output: O,
+  next: Ask | Finish,
+): Promise<void> {
+  await withTransaction(pool, (tx) => completePhaseTx(tx, run, def, revision, output, next));
+}
+
+/** completePhase inside the caller's transaction (the implementation finishes under its run lock). */
+export async function completePhaseTx<O>(
+  tx: Queryable,
+  run: Pick<RunRow, "id">,
+  def: OutputRef<string, O>,
+  revision: number,
+  output: O,
+  next: Ask | Finish,
+): Promise<void> {
+  const current = await requireRun(tx, run.id);
+  if (FINISHED.includes(current.status)) return;
+  const phase = def.name;
+  await savePhaseResult(tx, run.id, phase, revision, readOutput(def, output));
+  await insertEvent(tx, run.id, "phase_output", { phase, revision });
+  if ("finish" in next) {
+    await updateRun(tx, run.id, { status: "done" });
+    await insertEvent(tx, run.id, "run_finished", { status: "done", message: next.message });
+    return;
+  }
+  await askQuestion(tx, { runId: run.id, phase, revision, ...next });
+}
+
+/**
+ * Queue a phase with a fresh revision, numbered as its definition says: by
+ * its stored outputs, or by the questions asked after it.
+ */
+export async function enqueuePhase(tx: Queryable, runId: string, phase: string): Promise<number> {
+  const def = phaseNamed(phase);
   const revision =
-    phase === "implementation" || phase === "pr"
-      ? Number(
-          (
-            await tx.query<{ n: string }>(
-              "select count(*) as n from ctas where run_id = $1 and phase = $2",
-              [runId, phase],
-            )
-          ).rows[0]?.n ?? 0,
-        )
+    def.numbering === "questions"
+      ? await countCtas(tx, runId, phase)
       : await nextRevision(tx, runId, phase);
-  await enqueue(tx, phase, { runId, revision });
+  await enqueue(tx, phaseJobNamed(def.name), { runId, revision });
   return revision;
 }

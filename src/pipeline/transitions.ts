@@ -1,5 +1,6 @@
 import type { CtaKind, CtaOption, Decision } from "../db/ctas.ts";
-import { nextPhase, type Phase } from "./phases.ts";
+import { invariant } from "../errors.ts";
+import { nextPhase, type Phase, phaseAsking } from "./phases.ts";
 
 /**
  * What a decision on a CTA leads to. Pure, so the whole steering logic can be
@@ -25,36 +26,45 @@ const feedback = (phase: Phase, memory: string): Step => ({
   memoryKind: "feedback",
 });
 
+/**
+ * What a decision leads to, for a question asked after `phase` (the phase the
+ * question is filed under). No phase is named here: going on means the
+ * registry's next phase, going back means the phase again.
+ */
 export function stepFor(phase: Phase, kind: CtaKind, d: Decision, who: string): Step {
   if (d.action === "cancel") return { kind: "cancel" };
+  const next = nextPhase(phase);
   switch (kind) {
-    case "approval": {
-      const next = nextPhase(phase);
+    case "approval":
       if (d.action === "approve" && next)
         return decided(next, `${who} approved the ${phase} result.`);
       if (d.action === "revise") return feedback(phase, d.feedback);
       if (d.action === "choose_another") return { kind: "ask_choice_again" };
       break;
-    }
-    case "choice":
-      if (d.action === "choose")
-        return decided("judging", `${who} chose approach ${d.approach + 1}.`);
-      if (d.action === "regenerate")
-        return feedback("approaches", d.feedback || `${who} asked for different approaches.`);
+    // A choice is asked again under the phase it starts, so its own phase is
+    // not enough: the phase whose output it chooses from is the one that asks it.
+    case "choice": {
+      const offers = phaseAsking("choice");
+      const starts = offers ? nextPhase(offers) : undefined;
+      if (d.action === "choose" && starts)
+        return decided(starts, `${who} chose approach ${d.approach + 1}.`);
+      if (d.action === "regenerate" && offers)
+        return feedback(offers, d.feedback || `${who} asked for different approaches.`);
       break;
+    }
     case "judging_failed":
       if (d.action === "choose_another") return { kind: "ask_choice_again" };
-      if (d.action === "override")
-        return decided("implementation", `${who} overrode the failed review.`);
+      if (d.action === "override" && next)
+        return decided(next, `${who} overrode the failed review.`);
       break;
     case "create_pr":
-      if (d.action === "approve") return decided("pr", `${who} asked for the PR.`);
+      if (d.action === "approve" && next) return decided(next, `${who} asked for the PR.`);
       break;
     case "pause":
       if (d.action === "retry" || d.action === "skip") return { kind: "task", action: d.action };
       break;
   }
-  throw new Error(`decision ${d.action} is not an option of a ${kind} CTA`);
+  invariant(false, `decision ${d.action} is not an option of a ${kind} question after ${phase}`);
 }
 
 export const OPTIONS: Record<Exclude<CtaKind, "choice">, CtaOption[]> = {

@@ -1,29 +1,28 @@
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
-import { type Runner, run, type Task, type TaskList, type WorkerEvents } from "graphile-worker";
-import analysis from "../../tasks/analysis.ts";
-import approaches from "../../tasks/approaches.ts";
-import implFinish from "../../tasks/impl-finish.ts";
-import implTask from "../../tasks/impl-task.ts";
-import implementation from "../../tasks/implementation.ts";
-import judging from "../../tasks/judging.ts";
-import pr from "../../tasks/pr.ts";
-import { quietLogger } from "../db/migrate.ts";
+import {
+  type JobHelpers,
+  Logger,
+  type Runner,
+  run,
+  type TaskList,
+  type WorkerEvents,
+} from "graphile-worker";
 import type { Pool } from "../db/pool.ts";
 import { type PaulError, SHUTDOWN_REASON, toPaulError } from "../errors.ts";
-import type { Deps } from "../pipeline/deps.ts";
 import { processAlive } from "../workspace/lock.ts";
-import { type JobName, runFlag } from "./catalog.ts";
+import { runFlag } from "./jobs.ts";
 
-const TASKS: Record<JobName, (deps: Deps) => TaskList[string]> = {
-  analysis,
-  approaches,
-  judging,
-  implementation,
-  pr,
-  impl_task: implTask,
-  impl_finish: implFinish,
-};
+export type JobRunner = (payload: unknown, helpers: JobHelpers) => Promise<void>;
+
+export interface QueueOptions {
+  pool: Pool;
+  /** What each job kind runs; built from the job catalog by the caller. */
+  tasks: Record<string, JobRunner>;
+  concurrency: number;
+  /** A worker silent this long is dead and its jobs are taken over. */
+  staleSeconds: number;
+}
 
 export interface WorkerOptions {
   concurrency?: number;
@@ -43,15 +42,30 @@ export interface WorkerHandle {
   failed: Promise<PaulError>;
 }
 
-export async function startWorker(deps: Deps, opts: WorkerOptions = {}): Promise<WorkerHandle> {
+/**
+ * graphile-worker's own log, in Paul's: its warnings and errors (a job that
+ * failed, a connection lost) are worth a line; its info and debug lines are
+ * lifecycle chatter ("worker connected") that would bury the run's output.
+ */
+export function queueLogger(log: (s: string) => void): Logger {
+  return new Logger(() => (level, message) => {
+    if (level === "error" || level === "warning") log(`worker ${level}: ${message}`);
+  });
+}
+
+/**
+ * Run jobs from the queue: heartbeats, takeover of dead workers' jobs, a
+ * restart when the pool dies, and a shutdown that puts interrupted jobs back.
+ */
+export async function startQueue(q: QueueOptions, opts: WorkerOptions = {}): Promise<WorkerHandle> {
+  const deps = { pool: q.pool, cfg: { workerStaleSeconds: q.staleSeconds } };
   const log = opts.log ?? (() => {});
   const { onlyRun } = opts;
   quietTraces(log);
   const shutdown = new AbortController();
   const interrupted = new Set<string>();
   const taskList: TaskList = {};
-  for (const [name, make] of Object.entries(TASKS)) {
-    const task = make(deps) as Task;
+  for (const [name, task] of Object.entries(q.tasks)) {
     taskList[name] = async (payload, helpers) => {
       // graphile-worker aborts its jobs some seconds into its own shutdown;
       // either way the process is stopping, which is never the job's failure.
@@ -84,16 +98,19 @@ export async function startWorker(deps: Deps, opts: WorkerOptions = {}): Promise
     const events: WorkerEvents = new EventEmitter();
     events.on("pool:create", ({ workerPool }) => {
       ids.add(workerPool.id);
-      void beat(deps.pool, [workerPool.id]).catch(() => {});
+      // A first beat lost to an outage is sent again by the interval below, well within the stale window.
+      void beat(deps.pool, [workerPool.id]).catch((e: unknown) =>
+        log(`Worker heartbeat failed: ${toPaulError(e).message}`),
+      );
     });
     const runner = await run({
       events,
       pgPool: deps.pool,
       taskList,
-      concurrency: opts.concurrency ?? deps.cfg.workerConcurrency,
+      concurrency: opts.concurrency ?? q.concurrency,
       noHandleSignals: true,
       pollInterval: 1000,
-      logger: quietLogger,
+      logger: queueLogger(log),
       ...(onlyRun ? { forbiddenFlags: () => otherRunsFlags(deps.pool, onlyRun) } : {}),
     });
     // A pool dies when it cannot release a finished job (the database went
@@ -130,7 +147,9 @@ export async function startWorker(deps: Deps, opts: WorkerOptions = {}): Promise
       stopping = true;
       clearInterval(timer);
       if (o.abort) shutdown.abort(SHUTDOWN_REASON);
-      await current.stop().catch(() => {});
+      await current
+        .stop()
+        .catch((e: unknown) => log(`The worker did not stop cleanly: ${toPaulError(e).message}`));
       // An interrupted attempt is not a failed one: the job goes back as it was.
       if (interrupted.size > 0) {
         await deps.pool

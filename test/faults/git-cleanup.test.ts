@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { requireRun } from "../../src/db/runs.ts";
 import { PaulError } from "../../src/errors.ts";
+import { ANALYSIS } from "../../src/pipeline/analysis/schema.ts";
 import { phaseContext } from "../../src/pipeline/context.ts";
 import { guardJob } from "../../src/pipeline/job.ts";
 import { cancelRun } from "../../src/pipeline/run.ts";
@@ -77,7 +78,7 @@ describe("a finished run's worktrees", () => {
     const co = await phaseContext(
       s.deps,
       run,
-      "analysis",
+      ANALYSIS,
       1,
       new AbortController().signal,
     ).checkout();

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect } from "vitest";
 import { requireRun } from "../../src/db/runs.ts";
 import { isPaulError } from "../../src/errors.ts";
+import { analysis } from "../../src/pipeline/analysis/index.ts";
+import { ANALYSIS } from "../../src/pipeline/analysis/schema.ts";
 import { phaseContext } from "../../src/pipeline/context.ts";
 import { guardJob, runPhaseJob } from "../../src/pipeline/job.ts";
 import { git, gitOut } from "../../src/workspace/git.ts";
@@ -103,7 +105,7 @@ describe("git faults", () => {
     // Not pinned yet, like a run from Slack: its first job clones.
     const run = await seedRun(db.pool, "file:///nonexistent/paul-gone.git", null);
     // Attempt 1 of 5: a permanent failure must not be sent back to the queue.
-    await runPhaseJob(deps, "analysis", { runId: run.id, revision: 0 }, attempt(1, 5));
+    await runPhaseJob(deps, analysis, { runId: run.id, revision: 0 }, attempt(1, 5));
     const after = await requireRun(db.pool, run.id);
     expect(after.status).toBe("failed");
     expect(after.error).toMatch(
@@ -132,7 +134,7 @@ describe("git faults", () => {
     const run = await seedRun(db.pool, fx.bare, fx.initial);
     const checkout = (n: number) =>
       guardJob(deps, run.id, "analysis", attempt(n, 5), async (signal) => {
-        await phaseContext(deps, run, "analysis", 0, signal).checkout();
+        await phaseContext(deps, run, ANALYSIS, 0, signal).checkout();
       });
     const first = await checkout(1).then(
       () => undefined,

@@ -3,7 +3,9 @@ import { showText } from "../../src/cli/commands.ts";
 import { activeSeconds } from "../../src/db/job-time.ts";
 import { insertRun } from "../../src/db/runs.ts";
 import { PaulError } from "../../src/errors.ts";
+import type { Deps } from "../../src/pipeline/deps.ts";
 import { withNextStep } from "../../src/pipeline/job.ts";
+import { runService } from "../../src/pipeline/service.ts";
 import { usageSink } from "../../src/pipeline/usage.ts";
 import { checklistText, foldEvents } from "../../src/slack/checklist.ts";
 import { createTestDb, type TestDb } from "../support/db.ts";
@@ -45,7 +47,9 @@ test("the time budget counts the time jobs worked: an hour waiting for a decisio
   // A worker that died 10 minutes ago, last seen 5 s into its job: counted up to its last heartbeat.
   await jobTime(run.id, 600, 595, false);
   expect(await activeSeconds(db.pool, run.id)).toBeCloseTo(20 + 20 + 5, 0);
-  expect(await showText(db.pool, run.id, (s) => s)).toContain("time worked 0.8 min");
+  // Showing a run needs only the database; the model and GitHub are never asked.
+  const service = runService({ pool: db.pool } as Deps);
+  expect(await showText(service, run.id, (s) => s)).toContain("time worked 0.8 min");
 
   const sink = usageSink(db.pool, run, "implementation", 1);
   await expect(sink.beforeCall()).resolves.toBeUndefined();

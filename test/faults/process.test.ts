@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { demoModel } from "../../src/demo/script.ts";
-import { enqueue } from "../../src/queue/catalog.ts";
+import { phaseJobNamed } from "../../src/pipeline/phases.ts";
+import { enqueue } from "../../src/queue/jobs.ts";
 import { createTestDb, type TestDb } from "../support/db.ts";
 import {
   type MessagesRequest,
@@ -215,7 +216,7 @@ faultTest(
     expect(a.code, a.stderr).toBe(3);
     const runA = await latestRunId();
     // A job of A's queued, as a worker elsewhere would pick up.
-    await enqueue(db.pool, "approaches", { runId: runA, revision: 7 });
+    await enqueue(db.pool, phaseJobNamed("approaches"), { runId: runA, revision: 7 });
     const b = await runPaul(["build", "feature B", "--repo", "acme/greetings", "--yes"], env);
     expect(b.code, b.stderr).toBe(0);
     const runB = await latestRunId();

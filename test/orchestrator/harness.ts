@@ -15,7 +15,7 @@ import { resolveCta } from "../../src/pipeline/cta.ts";
 import type { Deps } from "../../src/pipeline/deps.ts";
 import type { ImplementationOutput } from "../../src/pipeline/implementation/schema.ts";
 import { enqueuePhase } from "../../src/pipeline/run.ts";
-import { startWorker, type WorkerHandle } from "../../src/queue/worker.ts";
+import { startWorker, type WorkerHandle } from "../../src/worker.ts";
 import { type ModelServer, startModelServer } from "../support/fake-anthropic.ts";
 import { makeRemote, type RemoteFixture } from "../support/git-fixtures.ts";
 import { type Call, KEY, projectFiles, type Script, scriptedModel } from "./script.ts";
@@ -166,7 +166,13 @@ async function seedRun(pool: Pool, fx: RemoteFixture, conditions: string[]): Pro
       approachName: "Helpers in modules",
       verdict: conditions.length > 0 ? "pass_with_conditions" : "pass",
       conditions,
-      judges: [],
+      judges: (["correctness", "risk"] as const).map((lens) => ({
+        lens,
+        verdict: "pass" as const,
+        scores: { correctness: 4, fit: 4, risk: 4, testability: 4 },
+        conditions: [],
+        rationale: "Fine.",
+      })),
     });
     await updateRun(tx, id, { phase: "implementation" });
     await enqueuePhase(tx, id, "implementation");

@@ -3,6 +3,7 @@ import { follow } from "../../src/cli/follow.ts";
 import { renderTasksEvent } from "../../src/cli/render.ts";
 import type { TasksEvent } from "../../src/db/events.ts";
 import type { AttemptRow } from "../../src/db/tasks.ts";
+import { runService } from "../../src/pipeline/service.ts";
 import { createTestDb } from "../support/db.ts";
 import { removeFixtures } from "../support/git-fixtures.ts";
 import { fn, MUL, SUB, testOf } from "./fixtures.ts";
@@ -157,7 +158,7 @@ describe("waves", () => {
     // What `paul build` prints while following the run.
     let printed = "";
     const end = await follow(
-      h.deps,
+      { deps: h.deps, service: runService(h.deps) },
       h.runId,
       { out: (t) => (printed += t), answer: async () => "leave", who: "tester" },
       true,

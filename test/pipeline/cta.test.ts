@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { insertCta } from "../../src/db/ctas.ts";
 import { getRun } from "../../src/db/runs.ts";
 import { isPaulError } from "../../src/errors.ts";
+import { ANALYSIS } from "../../src/pipeline/analysis/schema.ts";
 import { resolveCta } from "../../src/pipeline/cta.ts";
 import { completePhase, startRun } from "../../src/pipeline/run.ts";
 import { OPTIONS } from "../../src/pipeline/transitions.ts";
@@ -33,9 +34,9 @@ async function runWaitingOnAnalysis() {
   await completePhase(
     db.pool,
     run,
-    "analysis",
+    ANALYSIS,
     0,
-    { summary: "s" },
+    { summary: "s", relevantFiles: [], constraints: [], risks: [], openQuestions: [] },
     { kind: "approval", prompt: "Approve?", options: OPTIONS.approval },
   );
   const cta = (

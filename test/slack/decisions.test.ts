@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { RunRow } from "../../src/db/runs.ts";
+import { ANALYSIS as ANALYSIS_OUT } from "../../src/pipeline/analysis/schema.ts";
+import type { Approaches } from "../../src/pipeline/approaches/schema.ts";
+import { APPROACHES as APPROACHES_OUT } from "../../src/pipeline/approaches/schema.ts";
+import { JUDGING, type Judging, type Lens } from "../../src/pipeline/judging/schema.ts";
 import { completePhase } from "../../src/pipeline/run.ts";
 import { choiceOptions, OPTIONS } from "../../src/pipeline/transitions.ts";
 import type { FakeMessage } from "../support/fake-slack.ts";
@@ -29,7 +33,7 @@ const ANALYSIS = {
   risks: [],
   openQuestions: [],
 };
-const APPROACHES = {
+const APPROACHES: Approaches = {
   approaches: [
     {
       name: "Separate module",
@@ -49,7 +53,7 @@ const APPROACHES = {
     },
   ],
 };
-const judge = (lens: string, verdict: string) => ({
+const judge = (lens: Lens, verdict: Judging["verdict"]) => ({
   lens,
   verdict,
   scores: { correctness: 2, fit: 2, risk: 2, testability: 2 },
@@ -75,7 +79,7 @@ const questionWith = (label: string) =>
 const whispersTo = (text: string) => h.slack.ephemerals.filter((e) => e.text.includes(text));
 
 test("a click by someone who may not decide is refused privately, and nothing changes", async () => {
-  await completePhase(h.db.pool, run, "analysis", 0, ANALYSIS, {
+  await completePhase(h.db.pool, run, ANALYSIS_OUT, 0, ANALYSIS, {
     kind: "approval",
     prompt: "Approve to proceed to approach generation?",
     options: OPTIONS.approval,
@@ -119,7 +123,7 @@ test("20 concurrent clicks on one button enqueue one job; the other 19 are told 
 });
 
 test("a member of an approver user group may decide for someone else's run", async () => {
-  await completePhase(h.db.pool, run, "approaches", 0, APPROACHES, {
+  await completePhase(h.db.pool, run, APPROACHES_OUT, 0, APPROACHES, {
     kind: "choice",
     prompt: "Which approach should I pursue?",
     options: choiceOptions(APPROACHES.approaches.map((a) => a.name)),
@@ -139,14 +143,14 @@ test("a member of an approver user group may decide for someone else's run", asy
 });
 
 test("a failed review offers another approach, override or cancel; a click after the run is cancelled is explained", async () => {
-  const judging = {
+  const judging: Judging = {
     approachIndex: 1,
     approachName: "Extend greet.js",
     verdict: "fail",
     conditions: [],
     judges: [judge("correctness", "fail"), judge("risk", "pass")],
   };
-  await completePhase(h.db.pool, run, "judging", 0, judging, {
+  await completePhase(h.db.pool, run, JUDGING, 0, judging, {
     kind: "judging_failed",
     prompt: "The panel failed this approach. What now?",
     options: OPTIONS.judging_failed,

@@ -1,7 +1,7 @@
 import { cp, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type App, openAppWith } from "../../src/cli/app.ts";
+import { type App, openAppWith } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import {
   type ModelServer,
@@ -9,9 +9,9 @@ import {
   startModelServer,
 } from "../../src/demo/model-server.ts";
 import { demoModel } from "../../src/demo/script.ts";
-import { startWorker, type WorkerHandle } from "../../src/queue/worker.ts";
 import { EVENTS_PATH } from "../../src/slack/app.ts";
 import { type SlackService, startSlackService } from "../../src/slack/service.ts";
+import { startWorker, type WorkerHandle } from "../../src/worker.ts";
 import { git } from "../../src/workspace/git.ts";
 import { createTestDb, type TestDb } from "../support/db.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";

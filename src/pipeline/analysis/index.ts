@@ -1,14 +1,26 @@
 import { phaseAgent } from "../agent.ts";
 import type { PhaseContext } from "../context.ts";
+import { definePhase } from "../phase.ts";
 import { OPTIONS } from "../transitions.ts";
 import { analysisContext, analysisPrompt, analysisSystem } from "./prompt.ts";
-import { AnalysisSchema } from "./schema.ts";
+import { renderAnalysis } from "./render.ts";
+import { ANALYSIS, type Analysis, AnalysisSchema } from "./schema.ts";
 
 export const NO_GATES =
   "This repository defines no gates (typecheck, test, lint or build), so Paul cannot verify the change. " +
   "Add package.json scripts with those names or a paul.gates.json file (see README) before implementation.";
 
-export async function runAnalysis(ctx: PhaseContext): Promise<void> {
+export const analysis = definePhase({
+  ...ANALYSIS,
+  title: "Analysis",
+  maxAttempts: 3,
+  numbering: "outputs",
+  asks: ["approval"],
+  run: runAnalysis,
+  render: renderAnalysis,
+});
+
+async function runAnalysis(ctx: PhaseContext<Analysis>): Promise<void> {
   const co = await ctx.checkout();
   const gates = ctx.gates();
   if (gates.gates.length === 0) await ctx.emit("warning", { message: NO_GATES });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { outputOf } from "../phase.ts";
 
 export const AnalysisSchema = z.object({
   summary: z
@@ -13,3 +14,5 @@ export const AnalysisSchema = z.object({
   openQuestions: z.array(z.string()).describe("Questions for the requester, if any"),
 });
 export type Analysis = z.infer<typeof AnalysisSchema>;
+
+export const ANALYSIS = outputOf("analysis", AnalysisSchema);

@@ -1,17 +1,29 @@
 import { listPhaseResults } from "../../db/phases.ts";
 import { phaseAgent } from "../agent.ts";
-import type { Analysis } from "../analysis/schema.ts";
+import { ANALYSIS } from "../analysis/schema.ts";
 import type { PhaseContext } from "../context.ts";
-import { choiceOptions } from "../transitions.ts";
+import { definePhase, readOutput } from "../phase.ts";
+import { choiceQuestion } from "./choice.ts";
 import { approachesContext, approachesPrompt, approachesSystem } from "./prompt.ts";
-import { type Approaches, ApproachesSchema } from "./schema.ts";
+import { renderApproaches } from "./render.ts";
+import { APPROACHES, type Approaches, ApproachesSchema } from "./schema.ts";
 
-export async function runApproaches(ctx: PhaseContext): Promise<void> {
+export const approaches = definePhase({
+  ...APPROACHES,
+  title: "Approaches",
+  maxAttempts: 3,
+  numbering: "outputs",
+  asks: ["choice"],
+  run: runApproaches,
+  render: renderApproaches,
+});
+
+async function runApproaches(ctx: PhaseContext<Approaches>): Promise<void> {
   const co = await ctx.checkout();
-  const analysis = await ctx.output<Analysis>("analysis");
+  const analysis = await ctx.output(ANALYSIS);
   const previous = (await listPhaseResults(ctx.deps.pool, ctx.run.id))
-    .filter((r) => r.phase === "approaches")
-    .flatMap((r) => (r.output as Approaches).approaches.map((a) => a.name));
+    .filter((r) => r.phase === APPROACHES.name)
+    .flatMap((r) => readOutput(APPROACHES, r.output).approaches.map((a) => a.name));
   const { output } = await phaseAgent(ctx, {
     role: "approaches",
     model: ctx.deps.cfg.models.approaches,
@@ -21,9 +33,5 @@ export async function runApproaches(ctx: PhaseContext): Promise<void> {
     tools: ctx.readOnlyTools(co),
     schema: ApproachesSchema,
   });
-  await ctx.complete(output, {
-    kind: "choice",
-    prompt: "Which approach should I pursue?",
-    options: choiceOptions(output.approaches.map((a) => a.name)),
-  });
+  await ctx.complete(output, choiceQuestion(output));
 }

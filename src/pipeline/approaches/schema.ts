@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { outputOf } from "../phase.ts";
 
 export const ApproachSchema = z.object({
   name: z.string().min(1).max(80),
@@ -27,3 +28,5 @@ export const ApproachesSchema = z
     },
   );
 export type Approaches = z.infer<typeof ApproachesSchema>;
+
+export const APPROACHES = outputOf("approaches", ApproachesSchema);

@@ -12,9 +12,10 @@ import {
   type TaskRow,
   updateTask,
 } from "../../db/tasks.ts";
-import { enqueue } from "../../queue/catalog.ts";
+import { enqueue } from "../../queue/jobs.ts";
 import { pauseOptions } from "../transitions.ts";
 import { emitBoard } from "./board.ts";
+import { IMPL_FINISH, IMPL_TASK } from "./job-specs.ts";
 import { sharesFile } from "./plan.ts";
 
 /** Tasks that will never merge: what depends on them can't start. */
@@ -109,7 +110,7 @@ export async function advance(
     const later = tasks.filter((t) => t.wave > plan.wave).map((t) => t.wave);
     if (later.length === 0) {
       await updatePlan(tx, runId, { stage: "finishing" });
-      await enqueue(tx, "impl_finish", { runId, generation: plan.finish_gen });
+      await enqueue(tx, IMPL_FINISH, { runId, generation: plan.finish_gen });
       if (changed && !opts.quiet) await emitBoard(tx, runId, "status");
       return;
     }
@@ -129,7 +130,7 @@ export async function advance(
   }
   // Keys dedupe, so this only restores jobs a resumed run lost.
   for (const t of active) {
-    await enqueue(tx, "impl_task", { runId, taskKey: t.task_key, generation: t.generation });
+    await enqueue(tx, IMPL_TASK, { runId, taskKey: t.task_key, generation: t.generation });
   }
   if (changed && !opts.quiet) await emitBoard(tx, runId, "status");
 }

@@ -17,7 +17,6 @@ import {
 } from "../../db/tasks.ts";
 import { PaulError } from "../../errors.ts";
 import { formatGateFailure, runGates } from "../../gates/run.ts";
-import type { JobPayload } from "../../queue/catalog.ts";
 import { changedFiles } from "../../workspace/worktree.ts";
 import { type PhaseContext, phaseContext } from "../context.ts";
 import type { Deps } from "../deps.ts";
@@ -25,7 +24,9 @@ import { completePhaseTx, failRun } from "../run.ts";
 import { OPTIONS } from "../transitions.ts";
 import { advance } from "./advance.ts";
 import { implInputs } from "./inputs.ts";
+import type { ImplFinishPayload } from "./job-specs.ts";
 import { buildOutput } from "./result.ts";
+import { IMPLEMENTATION } from "./schema.ts";
 import { ensureCommit, featureRef, openRunGit, sandboxIn, worktreeAt } from "./workspace.ts";
 
 /** Fix tasks per run: one for the integration failure, one more if the first did not hold. */
@@ -39,7 +40,7 @@ const FIX_ATTEMPTS = 3;
  */
 export async function runImplFinish(
   deps: Deps,
-  payload: JobPayload<"impl_finish">,
+  payload: ImplFinishPayload,
   signal: AbortSignal,
 ): Promise<void> {
   const { pool, cfg } = deps;
@@ -60,7 +61,7 @@ export async function runImplFinish(
     await failRun(pool, run.id, err, "implementation", cfg.redact);
     return;
   }
-  const ctx = phaseContext(deps, run, "implementation", plan.revision, signal);
+  const ctx = phaseContext(deps, run, IMPLEMENTATION, plan.revision, signal);
   const g = await openRunGit(cfg, run);
   await ensureCommit(g, plan.feature_commit, featureRef(run.id));
   const { dir } = await worktreeAt(g, "integration", plan.feature_commit);
@@ -191,7 +192,7 @@ async function finalize(
     const locked = await lockPlan(tx, run.id);
     if (locked?.stage !== "finishing" || locked.finish_gen !== plan.finish_gen) return;
     await updatePlan(tx, run.id, { stage: "done" });
-    await completePhaseTx(tx, run, "implementation", plan.revision, output, {
+    await completePhaseTx(tx, run, IMPLEMENTATION, plan.revision, output, {
       kind: "create_pr",
       prompt,
       options: OPTIONS.create_pr,

@@ -4,13 +4,18 @@ import { withTransaction } from "../../db/pool.ts";
 import { updateRun } from "../../db/runs.ts";
 import { upsertTask } from "../../db/tasks.ts";
 import { PaulError } from "../../errors.ts";
-import { enqueue } from "../../queue/catalog.ts";
+import { enqueue } from "../../queue/jobs.ts";
 import { paulBranchName } from "../../workspace/push.ts";
 import type { PhaseContext } from "../context.ts";
+import { definePhase } from "../phase.ts";
 import { advance } from "./advance.ts";
 import { emitBoard } from "./board.ts";
 import { implInputs } from "./inputs.ts";
+import { IMPL_FINISH } from "./job-specs.ts";
+import { IMPLEMENTATION_JOBS } from "./jobs.ts";
 import { planTasks } from "./planner.ts";
+import { renderImplementation } from "./render.ts";
+import { IMPLEMENTATION, type ImplementationOutput } from "./schema.ts";
 import { featureRef, openRunGit, push } from "./workspace.ts";
 
 export { featureRef } from "./workspace.ts";
@@ -22,7 +27,19 @@ export { featureRef } from "./workspace.ts";
  * finish job and pause decisions carry the run (see advance.ts); this job,
  * queued again by `paul resume`, only restores what a crash may have lost.
  */
-export async function runImplementation(ctx: PhaseContext): Promise<void> {
+export const implementation = definePhase({
+  ...IMPLEMENTATION,
+  title: "Implementation",
+  maxAttempts: 3,
+  // A paused implementation stores no output to count; its questions number it.
+  numbering: "questions",
+  asks: ["create_pr", "pause"],
+  run: runImplementation,
+  render: renderImplementation,
+  jobs: IMPLEMENTATION_JOBS,
+});
+
+async function runImplementation(ctx: PhaseContext<ImplementationOutput>): Promise<void> {
   const { pool, cfg } = ctx.deps;
   const runId = ctx.run.id;
   const existing = await getPlan(pool, runId);
@@ -30,7 +47,7 @@ export async function runImplementation(ctx: PhaseContext): Promise<void> {
     await withTransaction(pool, async (tx) => {
       if (await pendingCta(tx, runId)) await updateRun(tx, runId, { status: "paused" });
       if (existing.stage === "finishing") {
-        await enqueue(tx, "impl_finish", { runId, generation: existing.finish_gen });
+        await enqueue(tx, IMPL_FINISH, { runId, generation: existing.finish_gen });
       }
       await advance(tx, runId);
     });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { outputOf } from "../phase.ts";
 
 export const GATE_NAMES = ["typecheck", "test", "lint", "build"] as const;
 
@@ -61,3 +62,5 @@ export const ImplementationOutputSchema = ImplementationResultSchema.extend({
   ),
 });
 export type ImplementationOutput = z.infer<typeof ImplementationOutputSchema>;
+
+export const IMPLEMENTATION = outputOf("implementation", ImplementationOutputSchema);

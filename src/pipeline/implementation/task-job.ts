@@ -10,14 +10,15 @@ import {
   type TaskRow,
   updateTask,
 } from "../../db/tasks.ts";
-import type { JobPayload } from "../../queue/catalog.ts";
 import { phaseContext } from "../context.ts";
 import type { Deps } from "../deps.ts";
 import { advance } from "./advance.ts";
 import { emitBoard } from "./board.ts";
 import { implInputs } from "./inputs.ts";
+import type { ImplTaskPayload } from "./job-specs.ts";
 import { mergeTask } from "./merge.ts";
 import { coderContext } from "./prompt.ts";
+import { IMPLEMENTATION } from "./schema.ts";
 import { runAttempts } from "./task.ts";
 import { ensureCommit, featureRef, openRunGit, worktreeAt } from "./workspace.ts";
 
@@ -30,7 +31,7 @@ import { ensureCommit, featureRef, openRunGit, worktreeAt } from "./workspace.ts
  */
 export async function runImplTask(
   deps: Deps,
-  payload: JobPayload<"impl_task">,
+  payload: ImplTaskPayload,
   signal: AbortSignal,
 ): Promise<void> {
   const { pool, cfg } = deps;
@@ -46,7 +47,7 @@ export async function runImplTask(
       message: `${task.task_key}: the worker running it stopped mid-attempt; that attempt is discarded and started again`,
     });
   }
-  const ctx = phaseContext(deps, run, "implementation", plan.revision, signal);
+  const ctx = phaseContext(deps, run, IMPLEMENTATION, plan.revision, signal);
   const g = await openRunGit(cfg, run);
   const start = task.start_commit!;
   await ensureCommit(g, start, featureRef(run.id));

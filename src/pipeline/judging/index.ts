@@ -1,22 +1,28 @@
-import { chosenApproach } from "../../db/ctas.ts";
-import { PaulError } from "../../errors.ts";
 import { phaseAgent } from "../agent.ts";
-import type { Analysis } from "../analysis/schema.ts";
-import type { Approaches } from "../approaches/schema.ts";
+import { ANALYSIS } from "../analysis/schema.ts";
+import { pursuedApproach } from "../approaches/choice.ts";
 import type { PhaseContext } from "../context.ts";
+import { definePhase } from "../phase.ts";
 import { OPTIONS } from "../transitions.ts";
 import { judgeContext, judgePrompt, judgeSystem } from "./prompt.ts";
-import { aggregate, JudgeVerdictSchema, LENSES } from "./schema.ts";
+import { renderJudging } from "./render.ts";
+import { aggregate, JUDGING, JudgeVerdictSchema, type Judging, LENSES } from "./schema.ts";
+
+export const judging = definePhase({
+  ...JUDGING,
+  title: "Judging",
+  maxAttempts: 3,
+  numbering: "outputs",
+  asks: ["approval", "judging_failed"],
+  run: runJudging,
+  render: renderJudging,
+});
 
 /** A panel of judges with different lenses, run concurrently, aggregated deterministically. */
-export async function runJudging(ctx: PhaseContext): Promise<void> {
+async function runJudging(ctx: PhaseContext<Judging>): Promise<void> {
   const co = await ctx.checkout();
-  const analysis = await ctx.output<Analysis>("analysis");
-  const { approaches } = await ctx.output<Approaches>("approaches");
-  const index = await chosenApproach(ctx.deps.pool, ctx.run.id);
-  const approach = index === undefined ? undefined : approaches[index];
-  if (index === undefined || !approach)
-    throw new PaulError("internal", "no approach has been chosen for this run");
+  const analysis = await ctx.output(ANALYSIS);
+  const { index, approach } = await pursuedApproach(ctx.deps.pool, ctx.run.id);
   const context = judgeContext({
     feature: ctx.run.feature,
     repo: ctx.run.repo_spec,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { outputOf } from "../phase.ts";
 
 export const LENSES = ["correctness", "risk", "testability"] as const;
 export type Lens = (typeof LENSES)[number];
@@ -52,3 +53,5 @@ export function aggregate(
       : "pass";
   return { approachIndex, approachName, verdict, conditions, judges: ordered };
 }
+
+export const JUDGING = outputOf("judging", JudgingSchema);

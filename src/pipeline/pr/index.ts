@@ -1,23 +1,33 @@
-import { chosenApproach } from "../../db/ctas.ts";
 import { updateRun } from "../../db/runs.ts";
 import { usageTotals } from "../../db/usage.ts";
-import { PaulError } from "../../errors.ts";
 import { openOrReusePullRequest } from "../../github/pulls.ts";
 import { fetchRef, pushRef } from "../../workspace/push.ts";
 import { mirrorWith } from "../../workspace/repo.ts";
-import type { Analysis } from "../analysis/schema.ts";
-import type { Approaches } from "../approaches/schema.ts";
+import { ANALYSIS } from "../analysis/schema.ts";
+import { pursuedApproach } from "../approaches/choice.ts";
 import type { PhaseContext } from "../context.ts";
-import { featureRef } from "../implementation/index.ts";
-import type { ImplementationResult } from "../implementation/schema.ts";
-import type { Judging } from "../judging/schema.ts";
+import { IMPLEMENTATION } from "../implementation/schema.ts";
+import { featureRef } from "../implementation/workspace.ts";
+import { JUDGING } from "../judging/schema.ts";
+import { definePhase } from "../phase.ts";
 import { renderPullRequestBody, renderPullRequestTitle } from "./prompt.ts";
-import type { PrResult } from "./schema.ts";
+import { renderPr } from "./render.ts";
+import { PR, type PrResult } from "./schema.ts";
+
+export const pr = definePhase({
+  ...PR,
+  title: "Pull request",
+  maxAttempts: 5,
+  numbering: "questions",
+  asks: [],
+  run: runPr,
+  render: renderPr,
+});
 
 /** Push Paul's branch and, on GitHub, open (or reuse) the pull request. */
-export async function runPr(ctx: PhaseContext): Promise<void> {
+async function runPr(ctx: PhaseContext<PrResult>): Promise<void> {
   const { cfg, pool } = ctx.deps;
-  const impl = await ctx.output<ImplementationResult>("implementation");
+  const impl = await ctx.output(IMPLEMENTATION);
   const repo = ctx.repo();
   const auth = cfg.github.token ? { token: cfg.github.token } : undefined;
   const mirror = await mirrorWith(repo, cfg.workDir, null, auth);
@@ -34,11 +44,9 @@ export async function runPr(ctx: PhaseContext): Promise<void> {
 
   let result: PrResult;
   if (repo.github) {
-    const analysis = await ctx.output<Analysis>("analysis");
-    const { approaches } = await ctx.output<Approaches>("approaches");
-    const judging = await ctx.output<Judging>("judging");
-    const approach = approaches[(await chosenApproach(pool, ctx.run.id)) ?? judging.approachIndex];
-    if (!approach) throw new PaulError("internal", "the chosen approach is missing");
+    const analysis = await ctx.output(ANALYSIS);
+    const judging = await ctx.output(JUDGING);
+    const { approach } = await pursuedApproach(pool, ctx.run.id);
     const usage = await usageTotals(pool, ctx.run.id);
     const body = renderPullRequestBody(
       {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { outputOf } from "../phase.ts";
 
 export const PrResultSchema = z.object({
   branch: z.string(),
@@ -9,3 +10,5 @@ export const PrResultSchema = z.object({
   message: z.string(),
 });
 export type PrResult = z.infer<typeof PrResultSchema>;
+
+export const PR = outputOf("pr", PrResultSchema);

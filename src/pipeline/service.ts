@@ -1,0 +1,191 @@
+import { type AttemptRow, listAttempts } from "../db/attempts.ts";
+import { type CtaRow, type Decision, getCta, listCtas, pendingCta } from "../db/ctas.ts";
+import { insertEvent } from "../db/events.ts";
+import { type GateRow, listGateResults } from "../db/gate-results.ts";
+import { activeSeconds } from "../db/job-time.ts";
+import { listPhaseResults } from "../db/phases.ts";
+import { type Queryable, withTransaction } from "../db/pool.ts";
+import { FINISHED, listRuns, type RunRow, requireRun, updateRun } from "../db/runs.ts";
+import { listTasks, type TaskRow } from "../db/tasks.ts";
+import { type UsageTotals, usageTotals } from "../db/usage.ts";
+import { PaulError } from "../errors.ts";
+import { reviveJobs } from "../queue/jobs.ts";
+import { heldElsewhere } from "../queue/worker.ts";
+import { choiceApproaches } from "./approaches/choice.ts";
+import type { Approaches } from "./approaches/schema.ts";
+import { type Resolution, resolveCta } from "./cta.ts";
+import type { Deps } from "./deps.ts";
+import type { Doc } from "./doc.ts";
+import { isPhase, outputDoc, phaseTitle } from "./phases.ts";
+import { type Draft, prepareNow, prepareOnGithub } from "./prepare.ts";
+import { cancelRun, enqueuePhase, startRun } from "./run.ts";
+
+/** Checking a request needs no database: a terminal validates before opening one. */
+export { prepareNow } from "./prepare.ts";
+
+/** Who starts a run and where it came from; `ref` is the face's own reference, opaque here. */
+export interface Origin {
+  origin: RunRow["origin"];
+  requester: string;
+  ref?: string | undefined;
+  budgetUsd?: number | undefined;
+}
+
+export interface PhaseView {
+  phase: string;
+  title: string;
+  revision: number;
+  doc: Doc;
+}
+
+/** Everything about one run, for `paul show` and any face's status view. */
+export interface RunView {
+  run: RunRow;
+  usage: UsageTotals;
+  secondsWorked: number;
+  phases: PhaseView[];
+  questions: CtaRow[];
+  tasks: TaskRow[];
+  attempts: AttemptRow[];
+  gates: GateRow[];
+}
+
+/** A question with what it is about: the output it follows, and for a choice the approaches offered. */
+export interface QuestionView {
+  cta: CtaRow;
+  about?: PhaseView | undefined;
+  approaches?: Approaches | undefined;
+}
+
+/**
+ * The one way into the pipeline for every face (terminal, Slack, whatever
+ * comes next): faces parse, call one of these, and render. Preparation,
+ * validation, the queue and the database are behind it.
+ */
+export function runService(deps: Deps) {
+  const { pool, cfg } = deps;
+  return {
+    /** Check a request and clone now (a terminal can wait): base commit and gates are pinned. */
+    prepareNow: (req: { feature: string; repo: string; base?: string | undefined }, cwd: string) =>
+      prepareNow(cfg, req, cwd),
+
+    /** Check a GitHub request through the API only (Slack must answer in seconds); the first job clones. */
+    prepareOnGithub: (req: Parameters<typeof prepareOnGithub>[1]) => prepareOnGithub(deps, req),
+
+    /**
+     * Create the run and queue its first job in one transaction. `attach`
+     * runs in that transaction, for a face that records its own reference
+     * (a Slack thread) with the run or not at all.
+     */
+    start(
+      draft: Draft,
+      o: Origin,
+      attach?: (tx: Queryable, run: RunRow) => Promise<void>,
+    ): Promise<RunRow> {
+      return startRun(
+        pool,
+        {
+          id: draft.id,
+          feature: draft.feature,
+          repoSpec: draft.repo.spec,
+          repoUrl: draft.repo.url,
+          repoKey: draft.repo.key,
+          baseBranch: draft.base.branch,
+          baseCommit: draft.base.commit,
+          origin: o.origin,
+          requester: o.requester,
+          budgetUsd: o.budgetUsd ?? cfg.budget.usd,
+          budgetTokens: cfg.budget.tokens,
+          gates: draft.gates,
+        },
+        attach,
+      );
+    },
+
+    /** Decide a question; exactly one of any number of concurrent answers proceeds. */
+    answer: (ctaId: string, decision: Decision, by: string): Promise<Resolution> =>
+      resolveCta(pool, ctaId, decision, by),
+
+    /**
+     * Continue a stopped or interrupted run: its jobs are made runnable again,
+     * and a run with no job and no open question gets its phase queued afresh.
+     * Says which of its jobs another live Paul process is running.
+     */
+    async resume(id: string, o: { by: string; budgetUsd?: number | undefined }) {
+      const run = await requireRun(pool, id);
+      if (run.status === "done" || run.status === "cancelled") {
+        throw new PaulError(
+          "bad_input",
+          `Run ${id} has already ${run.status === "done" ? "finished" : "been cancelled"}; nothing to resume.`,
+          { hint: "start a new one with paul build" },
+        );
+      }
+      await withTransaction(pool, async (tx) => {
+        if (o.budgetUsd !== undefined) await updateRun(tx, id, { budget_usd: String(o.budgetUsd) });
+        const { queued } = await reviveJobs(tx, id);
+        const open = await pendingCta(tx, id);
+        if (!open && !queued && isPhase(run.phase)) {
+          await updateRun(tx, id, { status: "running", error: null });
+          await enqueuePhase(tx, id, run.phase);
+          await insertEvent(tx, id, "progress", {
+            phase: run.phase,
+            message: `resumed by ${o.by}`,
+          });
+        }
+      });
+      return { run, heldElsewhere: await heldElsewhere(pool, id) };
+    },
+
+    cancel: (id: string, by: string): Promise<RunRow> => cancelRun(pool, id, by),
+
+    /** The latest runs, newest first, each with what it has cost. */
+    async list(limit: number): Promise<{ run: RunRow; usage: UsageTotals }[]> {
+      const runs = await listRuns(pool, limit);
+      return Promise.all(
+        runs.map(async (run) => ({ run, usage: await usageTotals(pool, run.id) })),
+      );
+    },
+
+    async show(id: string): Promise<RunView> {
+      const run = await requireRun(pool, id);
+      return {
+        run,
+        usage: await usageTotals(pool, id),
+        secondsWorked: await activeSeconds(pool, id),
+        phases: (await listPhaseResults(pool, id)).map((p) => ({
+          phase: p.phase,
+          title: phaseTitle(p.phase),
+          revision: p.revision,
+          doc: outputDoc(p.phase, p.output),
+        })),
+        questions: await listCtas(pool, id),
+        tasks: await listTasks(pool, id),
+        attempts: await listAttempts(pool, id),
+        gates: await listGateResults(pool, id),
+      };
+    },
+
+    /** A question as a face shows it; undefined when there is no such question. */
+    async question(ctaId: string): Promise<QuestionView | undefined> {
+      const cta = await getCta(pool, ctaId);
+      if (!cta) return undefined;
+      const approaches = await choiceApproaches(pool, cta);
+      const phase = cta.kind === "choice" ? "approaches" : cta.phase;
+      const result = (await listPhaseResults(pool, cta.run_id))
+        .filter((p) => p.phase === phase)
+        .at(-1);
+      const about = result && {
+        phase,
+        title: phaseTitle(phase),
+        revision: result.revision,
+        doc: outputDoc(phase, result.output),
+      };
+      return { cta, about, approaches };
+    },
+
+    /** Whether a run has finished (done, failed or cancelled). */
+    finished: (run: RunRow) => FINISHED.includes(run.status),
+  };
+}
+
+export type RunService = ReturnType<typeof runService>;
