@@ -137,3 +137,16 @@ export async function taskAttempts(db: Queryable, taskId: string): Promise<Attem
     )
   ).rows;
 }
+
+/** Attempts that count, per task and generation: the wave table's "attempt n of m". */
+export async function attemptCounts(
+  db: Queryable,
+  runId: string,
+): Promise<{ task_id: string; generation: number; n: number }[]> {
+  const res = await db.query<{ task_id: string; generation: number; n: number }>(
+    `select task_id, generation, count(*)::int as n from coder_attempts
+      where run_id = $1 and status <> 'discarded' group by task_id, generation`,
+    [runId],
+  );
+  return res.rows;
+}

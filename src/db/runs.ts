@@ -128,3 +128,27 @@ export async function listRuns(db: Queryable, limit = 20): Promise<RunRow[]> {
   return (await db.query<RunRow>("select * from runs order by created_at desc limit $1", [limit]))
     .rows;
 }
+
+/** Of these run ids, the runs that have finished: their workspaces may be swept. */
+export async function finishedRunsAmong(db: Queryable, ids: string[]): Promise<RunRow[]> {
+  return (
+    await db.query<RunRow>("select * from runs where id = any($1) and status = any($2)", [
+      ids,
+      FINISHED,
+    ])
+  ).rows;
+}
+
+/** Pin the base commit and gates once; a second pin (a retried first job) keeps the first. */
+export async function pinBase(
+  db: Queryable,
+  id: string,
+  commit: string,
+  gates: unknown,
+): Promise<RunRow | undefined> {
+  const res = await db.query<RunRow>(
+    "update runs set base_commit = coalesce(base_commit, $2), gates = coalesce(gates, $3), updated_at = now() where id = $1 returning *",
+    [id, commit, JSON.stringify(gates)],
+  );
+  return res.rows[0];
+}

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { FINISHED, getRun, type RunRow } from "../db/runs.ts";
+import { FINISHED, finishedRunsAmong, getRun, type RunRow } from "../db/runs.ts";
 import { withMirrorLock } from "../workspace/lock.ts";
 import { workspacePaths } from "../workspace/paths.ts";
 import { mirrorDir } from "../workspace/repo.ts";
@@ -19,14 +19,12 @@ import type { Deps } from "./deps.ts";
  */
 export async function sweepFinishedRuns(deps: Deps): Promise<string[]> {
   const runsDir = join(deps.cfg.workDir, "runs");
-  const names = await readdir(runsDir).catch(() => [] as string[]);
+  // No runs directory yet (or not readable): nothing of Paul's to sweep there.
+  const names = await readdir(runsDir).catch((): string[] => []);
   if (names.length === 0) return [];
-  const res = await deps.pool.query<RunRow>(
-    "select * from runs where id = any($1) and status = any($2)",
-    [names, FINISHED],
-  );
   const swept: string[] = [];
-  for (const run of res.rows) if (await removeRunWorkspace(deps, run)) swept.push(run.id);
+  for (const run of await finishedRunsAmong(deps.pool, names))
+    if (await removeRunWorkspace(deps, run)) swept.push(run.id);
   return swept;
 }
 

@@ -5,10 +5,11 @@ import { type Pool, type Queryable, withTransaction } from "../db/pool.ts";
 import { FINISHED, getRun, updateRun } from "../db/runs.ts";
 import { invariant, PaulError } from "../errors.ts";
 import { askChoiceAgain } from "./approaches/choice.ts";
+import { enqueuePhase } from "./flow.ts";
 import { decidePause } from "./implementation/decisions.ts";
 import { isPhase, phaseAsking } from "./phases.ts";
-import { cancelRunTx, enqueuePhase } from "./run.ts";
-import { choiceOptions, stepFor } from "./transitions.ts";
+import { cancelRunTx } from "./run.ts";
+import { stepFor } from "./transitions.ts";
 
 export interface Resolution {
   cta: CtaRow;

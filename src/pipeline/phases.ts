@@ -68,8 +68,8 @@ export function firstPhase(): Phase {
 }
 
 export function nextPhase(p: string): Phase | undefined {
-  const i = PHASE_ORDER.findIndex((x) => x === p);
-  return i < 0 ? undefined : PHASE_ORDER[i + 1];
+  const i = PHASES.findIndex((x) => x.name === p);
+  return i < 0 ? undefined : PHASES[i + 1]?.name;
 }
 
 /** The first phase whose output is followed by this kind of question. */

@@ -1,56 +1,16 @@
-import {
-  type CtaKind,
-  type CtaOption,
-  cancelPendingCtas,
-  countCtas,
-  insertCta,
-} from "../db/ctas.ts";
+import { type CtaKind, type CtaOption, cancelPendingCtas, insertCta } from "../db/ctas.ts";
 import { insertEvent } from "../db/events.ts";
-import { nextRevision, savePhaseResult } from "../db/phases.ts";
+import { savePhaseResult } from "../db/phases.ts";
 import { insertPauseCta } from "../db/plans.ts";
 import { type Pool, type Queryable, withTransaction } from "../db/pool.ts";
-import {
-  FINISHED,
-  insertRun,
-  type NewRun,
-  type RunRow,
-  requireRun,
-  updateRun,
-} from "../db/runs.ts";
+import { FINISHED, type RunRow, requireRun, updateRun } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
-import { dropQueuedJobs, enqueue } from "../queue/jobs.ts";
-import { sandboxPolicy } from "../workspace/sandbox-policy.ts";
+import { dropQueuedJobs } from "../queue/jobs.ts";
 import { type OutputRef, readOutput } from "./phase.ts";
-import { firstPhase, phaseJobNamed, phaseNamed } from "./phases.ts";
 
 /** The first event of a run started with PAUL_SANDBOX=off; faces show it in the run's header. */
 export const SANDBOX_OFF_NOTICE =
   "⚠ Sandbox off (PAUL_SANDBOX=off): agents' commands and gates run unsandboxed, with your files in reach.";
-
-/** Create the run and queue its first phase in one transaction. */
-export async function startRun(
-  pool: Pool,
-  r: NewRun,
-  attach?: (tx: Queryable, run: RunRow) => Promise<void>,
-): Promise<RunRow> {
-  return withTransaction(pool, async (tx) => {
-    const run = await insertRun(tx, r);
-    if (attach) await attach(tx, run);
-    await insertEvent(tx, run.id, "run_created", {
-      feature: r.feature,
-      repo: r.repoSpec,
-      base: r.baseBranch,
-    });
-    if (!sandboxPolicy().enabled) {
-      await insertEvent(tx, run.id, "progress", {
-        phase: firstPhase(),
-        message: SANDBOX_OFF_NOTICE,
-      });
-    }
-    await enqueue(tx, phaseJobNamed(firstPhase()), { runId: run.id, revision: 0 });
-    return run;
-  });
-}
 
 export async function cancelRunTx(tx: Queryable, runId: string, message: string): Promise<void> {
   await cancelPendingCtas(tx, runId);
@@ -159,18 +119,4 @@ export async function completePhaseTx<O>(
     return;
   }
   await askQuestion(tx, { runId: run.id, phase, revision, ...next });
-}
-
-/**
- * Queue a phase with a fresh revision, numbered as its definition says: by
- * its stored outputs, or by the questions asked after it.
- */
-export async function enqueuePhase(tx: Queryable, runId: string, phase: string): Promise<number> {
-  const def = phaseNamed(phase);
-  const revision =
-    def.numbering === "questions"
-      ? await countCtas(tx, runId, phase)
-      : await nextRevision(tx, runId, phase);
-  await enqueue(tx, phaseJobNamed(def.name), { runId, revision });
-  return revision;
 }

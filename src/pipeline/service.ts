@@ -16,9 +16,10 @@ import type { Approaches } from "./approaches/schema.ts";
 import { type Resolution, resolveCta } from "./cta.ts";
 import type { Deps } from "./deps.ts";
 import type { Doc } from "./doc.ts";
+import { enqueuePhase, startRun } from "./flow.ts";
 import { isPhase, outputDoc, phaseTitle } from "./phases.ts";
 import { type Draft, prepareNow, prepareOnGithub } from "./prepare.ts";
-import { cancelRun, enqueuePhase, startRun } from "./run.ts";
+import { cancelRun } from "./run.ts";
 
 /** Checking a request needs no database: a terminal validates before opening one. */
 export { prepareNow } from "./prepare.ts";

@@ -1,5 +1,5 @@
-import type { Queryable } from "../db/pool.ts";
-import type { RunRow } from "../db/runs.ts";
+import { pinBase, type RunRow } from "../db/runs.ts";
+import { invariant } from "../errors.ts";
 import { discoverGates } from "../gates/discover.ts";
 import { preflight } from "../gates/preflight.ts";
 import { workspacePaths } from "../workspace/paths.ts";
@@ -26,13 +26,7 @@ export async function settleBase(deps: Deps, run: RunRow): Promise<RunRow> {
   await createWorktree(mirror, dir, `paul-base/${run.id}`, base.commit);
   const gates = await discoverGates(dir);
   await preflight(cfg, { id: run.id, dir, mirror }, gates);
-  return pinBase(deps.pool, run.id, base.commit, gates);
-}
-
-async function pinBase(db: Queryable, id: string, commit: string, gates: unknown): Promise<RunRow> {
-  const res = await db.query<RunRow>(
-    "update runs set base_commit = coalesce(base_commit, $2), gates = coalesce(gates, $3), updated_at = now() where id = $1 returning *",
-    [id, commit, JSON.stringify(gates)],
-  );
-  return res.rows[0]!;
+  const pinned = await pinBase(deps.pool, run.id, base.commit, gates);
+  invariant(pinned, `run ${run.id} vanished while its base was pinned`);
+  return pinned;
 }

@@ -1,6 +1,9 @@
-import type { CtaKind, CtaOption, Decision } from "../db/ctas.ts";
+import type { CtaKind, Decision } from "../db/ctas.ts";
 import { invariant } from "../errors.ts";
 import { nextPhase, type Phase, phaseAsking } from "./phases.ts";
+
+// The options live apart, so phases can name them without importing the registry.
+export { choiceOptions, OPTIONS, pauseOptions } from "./options.ts";
 
 /**
  * What a decision on a CTA leads to. Pure, so the whole steering logic can be
@@ -65,43 +68,4 @@ export function stepFor(phase: Phase, kind: CtaKind, d: Decision, who: string): 
       break;
   }
   invariant(false, `decision ${d.action} is not an option of a ${kind} question after ${phase}`);
-}
-
-export const OPTIONS: Record<Exclude<CtaKind, "choice">, CtaOption[]> = {
-  approval: [
-    { action: "approve", label: "Approve" },
-    { action: "revise", label: "Revise" },
-    { action: "cancel", label: "Cancel" },
-  ],
-  judging_failed: [
-    { action: "choose_another", label: "Choose another approach" },
-    { action: "override", label: "Override and implement" },
-    { action: "cancel", label: "Cancel" },
-  ],
-  create_pr: [
-    { action: "approve", label: "Create PR" },
-    { action: "cancel", label: "Cancel" },
-  ],
-  pause: pauseOptions("task"),
-};
-
-/** The options of an implementation pause about `subject` ("T2", "wave 1"). */
-export function pauseOptions(subject: string): CtaOption[] {
-  return [
-    { action: "retry", label: `Retry ${subject}` },
-    { action: "skip", label: `Skip ${subject}` },
-    { action: "cancel", label: "Cancel run" },
-  ];
-}
-
-export function choiceOptions(names: string[]): CtaOption[] {
-  return [
-    ...names.map((n, i) => ({
-      action: "choose" as const,
-      label: `${i + 1}. ${n}`.slice(0, 75),
-      approach: i,
-    })),
-    { action: "regenerate", label: "Regenerate" },
-    { action: "cancel", label: "Cancel" },
-  ];
 }

@@ -43,13 +43,20 @@ export interface WorkerHandle {
 }
 
 /**
- * graphile-worker's own log, in Paul's: its warnings and errors (a job that
- * failed, a connection lost) are worth a line; its info and debug lines are
- * lifecycle chatter ("worker connected") that would bury the run's output.
+ * graphile-worker's own log, in Paul's, one line per message. Left out, each
+ * for a reason: info and debug (lifecycle chatter such as "worker connected"
+ * that would bury a run's output); a lost database connection (the pool tells
+ * an outage once, as one line, and when it is over); a failed task (the job
+ * boundary tells the run's watchers, with what happens next).
  */
+const TOLD_ELSEWHERE =
+  /unreachable|connection|ECONNREFUSED|terminating|not queryable|notify listener|UNLISTEN|^Failed task|Worker exited with error/i;
+
 export function queueLogger(log: (s: string) => void): Logger {
   return new Logger(() => (level, message) => {
-    if (level === "error" || level === "warning") log(`worker ${level}: ${message}`);
+    if (level !== "error" && level !== "warning") return;
+    if (TOLD_ELSEWHERE.test(message)) return;
+    log(`worker ${level}: ${message.split("\n")[0] ?? ""}`);
   });
 }
 

@@ -2,7 +2,7 @@ import { newRunId } from "../db/runs.ts";
 import { PaulError, toPaulError } from "../errors.ts";
 import { type BranchCheck, checkBranch } from "../github/branches.ts";
 import { checkRepoAccess, type RepoAccess } from "../github/pulls.ts";
-import { startRun } from "../pipeline/run.ts";
+import { startRun } from "../pipeline/flow.ts";
 import { type RepoRef, resolveRepoSpec } from "../workspace/repo.ts";
 import type { SlackMessage } from "./blocks.ts";
 import { foldEvents } from "./checklist.ts";

@@ -13,8 +13,8 @@ import { type AttemptRow, listAttempts, listTasks, type TaskRow } from "../../sr
 import { discoverGates } from "../../src/gates/discover.ts";
 import { resolveCta } from "../../src/pipeline/cta.ts";
 import type { Deps } from "../../src/pipeline/deps.ts";
+import { enqueuePhase } from "../../src/pipeline/flow.ts";
 import type { ImplementationOutput } from "../../src/pipeline/implementation/schema.ts";
-import { enqueuePhase } from "../../src/pipeline/run.ts";
 import { startWorker, type WorkerHandle } from "../../src/worker.ts";
 import { type ModelServer, startModelServer } from "../support/fake-anthropic.ts";
 import { makeRemote, type RemoteFixture } from "../support/git-fixtures.ts";

@@ -4,7 +4,8 @@ import { getRun } from "../../src/db/runs.ts";
 import { isPaulError } from "../../src/errors.ts";
 import { ANALYSIS } from "../../src/pipeline/analysis/schema.ts";
 import { resolveCta } from "../../src/pipeline/cta.ts";
-import { completePhase, startRun } from "../../src/pipeline/run.ts";
+import { startRun } from "../../src/pipeline/flow.ts";
+import { completePhase } from "../../src/pipeline/run.ts";
 import { OPTIONS } from "../../src/pipeline/transitions.ts";
 import { createTestDb, type TestDb } from "../support/db.ts";
 

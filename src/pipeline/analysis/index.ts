@@ -1,7 +1,7 @@
 import { phaseAgent } from "../agent.ts";
 import type { PhaseContext } from "../context.ts";
+import { OPTIONS } from "../options.ts";
 import { definePhase } from "../phase.ts";
-import { OPTIONS } from "../transitions.ts";
 import { analysisContext, analysisPrompt, analysisSystem } from "./prompt.ts";
 import { renderAnalysis } from "./render.ts";
 import { ANALYSIS, type Analysis, AnalysisSchema } from "./schema.ts";

@@ -3,9 +3,9 @@ import { getPhaseResult, nextRevision } from "../../db/phases.ts";
 import type { Queryable } from "../../db/pool.ts";
 import { invariant } from "../../errors.ts";
 import { JUDGING } from "../judging/schema.ts";
+import { choiceOptions } from "../options.ts";
 import { readOutput } from "../phase.ts";
 import { type Ask, askQuestion } from "../run.ts";
-import { choiceOptions } from "../transitions.ts";
 import { APPROACHES, type Approach, type Approaches } from "./schema.ts";
 
 /** The question that picks an approach; the only place it is worded. */

@@ -13,7 +13,7 @@ import {
   updateTask,
 } from "../../db/tasks.ts";
 import { enqueue } from "../../queue/jobs.ts";
-import { pauseOptions } from "../transitions.ts";
+import { pauseOptions } from "../options.ts";
 import { emitBoard } from "./board.ts";
 import { IMPL_FINISH, IMPL_TASK } from "./job-specs.ts";
 import { sharesFile } from "./plan.ts";
