@@ -1,5 +1,5 @@
 import { createInterface, type Interface } from "node:readline";
-import type { CtaRow, Decision } from "../db/ctas.ts";
+import { type CtaRow, type Decision, DecisionSchema } from "../db/ctas.ts";
 
 /** Answers a CTA: a person at the prompt, or the flags given on the command line. */
 export type Answerer = (cta: CtaRow) => Promise<Decision | "leave">;
@@ -120,7 +120,9 @@ export function terminalAnswerer(
             ? { action, feedback: fb.trim() }
             : { action, feedback: fb.trim() };
         }
-        return { action } as Decision;
+        // Parsed, not asserted: "choose" needs an approach number, so the letter alone is not a decision.
+        const plain = DecisionSchema.safeParse({ action });
+        if (plain.success) return plain.data;
       }
       out(
         `  "${raw}" is not one of: ${labels}. Type the first letter${cta.kind === "choice" ? " or an approach number" : ""}.\n`,
