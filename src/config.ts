@@ -285,10 +285,19 @@ function describe(name: VarName, spec: VarSpec, problem: string, command: Comman
   return `  ${name}: ${problem}\n    why: ${why}\n    example: ${name}=${spec.example}`;
 }
 
+const isVarName = (name: string): name is VarName => Object.hasOwn(VARS, name);
+
+/** VARS as [name, spec] pairs: Object.entries would widen the names to string. */
+function varEntries(): [VarName, VarSpec][] {
+  return Object.keys(VARS).flatMap((name) =>
+    isVarName(name) ? [[name, VARS[name]] satisfies [VarName, VarSpec]] : [],
+  );
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
   const problems: string[] = [];
   const values: Partial<Record<VarName, unknown>> = {};
-  for (const [name, spec] of Object.entries(VARS) as [VarName, VarSpec][]) {
+  for (const [name, spec] of varEntries()) {
     const raw = env[name];
     if (raw === undefined || raw === "") {
       if (spec.requiredFor?.includes(command))
@@ -316,11 +325,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
       },
     );
   }
-  const v = values as Record<VarName, unknown>;
-  const str = (n: VarName) => v[n] as string | undefined;
-  const numb = (n: VarName, d: number) => (v[n] as number | undefined) ?? d;
+  // Each variable's schema decides its type: strings, numbers, PAUL_APPROVERS a list.
+  const str = (n: VarName) => {
+    const x = values[n];
+    return typeof x === "string" ? x : undefined;
+  };
+  const numb = (n: VarName, d: number) => {
+    const x = values[n];
+    return typeof x === "number" ? x : d;
+  };
+  const list = (n: VarName) => {
+    const x = values[n];
+    return Array.isArray(x) ? x.filter((s) => typeof s === "string") : [];
+  };
   const home = str("PAUL_HOME") ?? join(homedir(), ".paul");
-  const secrets = (Object.entries(VARS) as [VarName, VarSpec][])
+  const secrets = varEntries()
     .filter(([, s]) => s.secret)
     .map(([n]) => str(n));
   return {
@@ -369,7 +388,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
       appToken: str("SLACK_APP_TOKEN"),
       apiUrl: str("SLACK_API_URL"),
       httpPort: numb("PAUL_HTTP_PORT", 3000),
-      approvers: (v.PAUL_APPROVERS as string[] | undefined) ?? [],
+      approvers: list("PAUL_APPROVERS"),
     },
     // Every credential-looking variable's value too: a repository's passEnv
     // can hand one to its gates, and it must not come back in their output.

@@ -64,12 +64,23 @@ export function isPaulError(e: unknown): e is PaulError {
   return e instanceof PaulError;
 }
 
+/** A non-null, non-array object whose fields may be read: a thrown value, parsed JSON. */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The string `code` a thrown value carries: an errno name ("ENOENT") or a Postgres SQLSTATE ("3D000"). */
+export function errnoCode(e: unknown): string | undefined {
+  if (typeof e !== "object" || e === null || !("code" in e)) return undefined;
+  return typeof e.code === "string" ? e.code : undefined;
+}
+
 /** Normalise anything thrown into a PaulError; unknown errors are internal and retryable. */
 export function toPaulError(e: unknown): PaulError {
   if (e instanceof PaulError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  const code = (e as { code?: unknown } | null)?.code;
-  const path = (e as { path?: unknown } | null)?.path;
+  const code = errnoCode(e);
+  const path = typeof e === "object" && e !== null && "path" in e ? e.path : undefined;
   const where = typeof path === "string" ? path : "Paul's work directory";
   // The file system's foreseeable answers: what is wrong and where, not "internal".
   if (code === "ENOSPC" || code === "EDQUOT")

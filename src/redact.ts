@@ -39,12 +39,18 @@ export function makeRedactor(secretValues: readonly (string | undefined)[]): Red
 
 /** Redact every string inside a JSON-like value. */
 export function redactDeep<T>(value: T, redact: Redactor): T {
-  if (typeof value === "string") return redact(value) as T;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
+  // Safe for the JSON-like values it is for: strings stay strings, arrays arrays
+  // of the same length, plain objects objects with the same keys.
+  return redactValue(value, redact) as T;
+}
+
+function redactValue(value: unknown, redact: Redactor): unknown {
+  if (typeof value === "string") return redact(value);
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, redact));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, redact);
-    return out as T;
+    for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, redact);
+    return out;
   }
   return value;
 }

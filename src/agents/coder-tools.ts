@@ -21,6 +21,10 @@ export const BASH_TOOL = "bash";
 
 const lineOf = (text: string, index: number) => text.slice(0, index).split("\n").length;
 
+/** A view_range as the model must send it: [start_line, end_line]. */
+const isLineRange = (v: unknown): v is [number, number] =>
+  Array.isArray(v) && v.length === 2 && v.every(Number.isInteger);
+
 /** A few numbered lines around an edit, so the model can check it without another view. */
 function snippet(text: string, firstLine: number, lastLine: number): string {
   const lines = text.split("\n");
@@ -52,17 +56,18 @@ function editorTool(root: string): AgentTool {
         if (s.isDirectory()) return listDir(real, shown, 2);
         const range = input.view_range;
         if (range !== undefined && range !== null) {
-          if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isInteger)) {
+          if (!isLineRange(range)) {
             throw new ToolError(
               "view_range must be [start_line, end_line] (end_line -1 for the end)",
             );
           }
-          return viewFile(real, shown, range[0] as number, range[1] as number);
+          return viewFile(real, shown, range[0], range[1]);
         }
         return viewFile(real, shown);
       }
       case "create": {
         const text = str(input, "file_text");
+        // Whatever keeps stat from answering, writeFile below meets and reports it.
         const existing = await stat(real).catch(() => undefined);
         if (existing?.isDirectory()) throw new ToolError(`${shown} is a directory`);
         await mkdir(dirname(real), { recursive: true });
@@ -77,7 +82,8 @@ function editorTool(root: string): AgentTool {
         const text = await readText(real, shown);
         const at: number[] = [];
         for (let i = text.indexOf(oldStr); i !== -1; i = text.indexOf(oldStr, i + 1)) at.push(i);
-        if (at.length === 0) {
+        const [i] = at;
+        if (i === undefined) {
           throw new ToolError(
             `No replacement was performed: old_str does not appear verbatim in ${shown}. View the file and copy the text exactly, whitespace included.`,
           );
@@ -88,7 +94,6 @@ function editorTool(root: string): AgentTool {
             `No replacement was performed: old_str appears ${at.length} times in ${shown} (lines ${lines}). Include more surrounding lines so it matches exactly once.`,
           );
         }
-        const i = at[0]!;
         const next = text.slice(0, i) + newStr + text.slice(i + oldStr.length);
         await writeFile(real, next);
         const first = lineOf(next, i);

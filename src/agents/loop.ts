@@ -1,5 +1,5 @@
 import type Anthropic from "@anthropic-ai/sdk";
-import { PaulError } from "../errors.ts";
+import { invariant, PaulError } from "../errors.ts";
 import { streamSettingsOf, toModelError } from "./client.ts";
 import {
   describeIssues,
@@ -37,13 +37,12 @@ export async function runAgent<T>(o: RunAgentOptions<T>): Promise<AgentResult<T>
   const maxRepairs = o.maxRepairs ?? 3;
   const tools = toolTable(o.tools);
   const settings = streamSettingsOf(o.client);
+  // Tools, system and context form the stable prefix; mark its end in both places
+  // (the submit tool is always the last definition).
   const definitions: Anthropic.Messages.ToolUnion[] = [
     ...o.tools.map((t) => t.definition),
-    submitToolDefinition(o.output),
+    { ...submitToolDefinition(o.output), cache_control: { type: "ephemeral" } },
   ];
-  // Tools, system and context form the stable prefix; mark its end in both places.
-  const lastDef = definitions[definitions.length - 1]!;
-  definitions[definitions.length - 1] = { ...lastDef, cache_control: { type: "ephemeral" } };
   const messages: Anthropic.Messages.MessageParam[] = [
     {
       role: "user",
@@ -178,9 +177,10 @@ function toolTable(tools: AgentTool[]): Map<string, AgentTool> {
   const table = new Map<string, AgentTool>();
   for (const t of tools) {
     const name = "name" in t.definition ? t.definition.name : t.definition.type;
-    if (name === SUBMIT_TOOL || table.has(name)) {
-      throw new Error(`runAgent: tool name "${name}" is reserved or given twice`);
-    }
+    invariant(
+      name !== SUBMIT_TOOL && !table.has(name),
+      `runAgent: tool name "${name}" is reserved or given twice`,
+    );
     table.set(name, t);
   }
   return table;

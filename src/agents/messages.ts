@@ -1,5 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { z } from "zod";
+import { invariant } from "../errors.ts";
 
 type Msg = Anthropic.Messages.MessageParam;
 type BlockParam = Anthropic.Messages.ContentBlockParam;
@@ -8,22 +9,18 @@ export const SUBMIT_TOOL = "submit_result";
 
 /** The structured-output tool: its input schema is the phase's zod schema. */
 export function submitToolDefinition(schema: z.ZodType): Anthropic.Messages.Tool {
-  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<
-    string,
-    unknown
-  >;
+  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
   const { $schema: _drop, ...inputSchema } = json;
-  if (inputSchema.type !== "object") {
-    throw new Error(
-      `runAgent output schema must be a z.object, got JSON schema type ${String(inputSchema.type)}`,
-    );
-  }
+  invariant(
+    inputSchema.type === "object",
+    `runAgent output schema must be a z.object, got JSON schema type ${String(inputSchema.type)}`,
+  );
   return {
     name: SUBMIT_TOOL,
     description:
       "Submit your final result. Call this exactly once, when you are done, with input matching the schema. " +
       "If the input is invalid you get the validation errors back and must call it again.",
-    input_schema: inputSchema as Anthropic.Messages.Tool.InputSchema,
+    input_schema: { ...inputSchema, type: inputSchema.type },
   };
 }
 
@@ -66,7 +63,7 @@ export function describeIssues(error: z.ZodError): string {
 
 export function summaryOf(output: unknown, fallback: string): string {
   if (output && typeof output === "object" && "summary" in output) {
-    const s = (output as { summary: unknown }).summary;
+    const s = output.summary;
     if (typeof s === "string" && s.trim()) return s;
   }
   return fallback;

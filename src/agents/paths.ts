@@ -1,5 +1,6 @@
 import { lstat, realpath } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { errnoCode, isRecord } from "../errors.ts";
 import type { AgentTool, ToolOutput } from "./types.ts";
 
 /** A refusal or bad input the model should read; never leaves a tool as an exception. */
@@ -23,9 +24,10 @@ async function realpathLenient(p: string): Promise<string> {
     try {
       return join(await realpath(cur), ...missing.reverse());
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+      const code = errnoCode(e);
       if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
       // A link whose target is missing would be followed by a later write: refuse it.
+      // What lstat can't see is no link: it is missing too, and the walk goes up.
       const isLink = await lstat(cur).then(
         (s) => s.isSymbolicLink(),
         () => false,
@@ -87,17 +89,17 @@ export function tool(
   return {
     definition,
     async run(input, signal) {
-      if (!input || typeof input !== "object" || Array.isArray(input)) {
+      if (!isRecord(input)) {
         return { content: "tool input must be a JSON object", isError: true };
       }
       try {
-        const out = await handler(input as Record<string, unknown>, signal);
+        const out = await handler(input, signal);
         return typeof out === "string" ? { content: out } : out;
       } catch (e) {
         if (e instanceof ToolError) return { content: `Error: ${e.message}`, isError: true };
-        const code = (e as NodeJS.ErrnoException).code;
+        const code = isRecord(e) ? e.code : undefined;
         const message = e instanceof Error ? e.message : String(e);
-        return { content: `Error${code ? ` (${code})` : ""}: ${message}`, isError: true };
+        return { content: `Error${code ? ` (${String(code)})` : ""}: ${message}`, isError: true };
       }
     },
   };

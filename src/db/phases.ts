@@ -1,4 +1,5 @@
 import type { Queryable } from "./pool.ts";
+import { oneRow } from "./rows.ts";
 
 export interface PhaseResultRow {
   id: string;
@@ -22,7 +23,7 @@ export async function savePhaseResult(
      on conflict (run_id, phase, revision) do update set output = phase_results.output returning *`,
     [runId, phase, revision, JSON.stringify(output)],
   );
-  return res.rows[0]!;
+  return oneRow(res, "upsert into phase_results");
 }
 
 export async function getPhaseResult(

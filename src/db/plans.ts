@@ -1,5 +1,6 @@
 import type { CtaOption, CtaRow } from "./ctas.ts";
 import type { Queryable } from "./pool.ts";
+import { oneRow } from "./rows.ts";
 
 export type PlanStage = "waves" | "finishing" | "done";
 
@@ -30,7 +31,7 @@ export async function insertPlan(
      values ($1, $2, $3, $3, $4) returning *`,
     [p.runId, p.revision, p.baseCommit, p.concurrency],
   );
-  return res.rows[0]!;
+  return oneRow(res, "insert into impl_plans");
 }
 
 export async function getPlan(db: Queryable, runId: string): Promise<PlanRow | undefined> {
@@ -46,12 +47,21 @@ export async function lockPlan(db: Queryable, runId: string): Promise<PlanRow | 
     .rows[0];
 }
 
+/** The columns updatePlan may set: SQL names come from this list, never from the patch. */
+const PLAN_PATCH_COLUMNS = [
+  "feature_commit",
+  "wave",
+  "stage",
+  "finish_gen",
+  "integration",
+] as const satisfies readonly (keyof PlanRow)[];
+
 export async function updatePlan(
   db: Queryable,
   runId: string,
-  patch: Partial<Pick<PlanRow, "feature_commit" | "wave" | "stage" | "finish_gen" | "integration">>,
+  patch: Partial<Pick<PlanRow, (typeof PLAN_PATCH_COLUMNS)[number]>>,
 ): Promise<void> {
-  const keys = Object.keys(patch) as (keyof typeof patch)[];
+  const keys = PLAN_PATCH_COLUMNS.filter((k) => Object.hasOwn(patch, k));
   const values = keys.map((k) =>
     k === "integration" ? JSON.stringify(patch.integration) : patch[k],
   );
@@ -81,5 +91,5 @@ export async function insertPauseCta(
      returning *`,
     [c.runId, c.prompt, JSON.stringify(c.options), c.taskKey, c.wave],
   );
-  return res.rows[0]!;
+  return oneRow(res, "insert into ctas (a pause)");
 }

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { PaulError } from "../errors.ts";
+import { errnoCode, PaulError } from "../errors.ts";
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -43,8 +43,8 @@ const CONNECTION_CODES = new Set([
 
 export function isConnectionError(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
-  const code = (e as { code?: unknown }).code;
-  if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
+  const code = errnoCode(e);
+  if (code !== undefined && CONNECTION_CODES.has(code)) return true;
   return /Connection terminated|connection timeout|Client has encountered a connection error|the database system is (starting up|shutting down)/i.test(
     e.message,
   );
@@ -81,15 +81,14 @@ class ResilientPool extends pg.Pool {
     super(config);
     this.opts = opts;
     const plainQuery = pg.Pool.prototype.query;
-    // Assigned rather than overridden: pg's overloads can't be restated here.
-    this.query = ((...args: unknown[]) => {
-      if (typeof args[args.length - 1] === "function") {
-        return (plainQuery as (...a: unknown[]) => unknown).apply(this, args);
-      }
-      return this.retrying(() =>
-        (plainQuery as (...a: unknown[]) => Promise<unknown>).apply(this, args),
-      );
-    }) as pg.Pool["query"];
+    const query = (...args: unknown[]): unknown => {
+      // A callback-style call is passed on as it is; a promise-style one rides out outages.
+      if (typeof args[args.length - 1] === "function") return Reflect.apply(plainQuery, this, args);
+      return this.retrying(async (): Promise<unknown> => Reflect.apply(plainQuery, this, args));
+    };
+    // Assigned rather than overridden: pg's overloads can't be restated here. Safe:
+    // every call is handed to pg's own query with its arguments untouched.
+    this.query = query as pg.Pool["query"];
   }
 
   override connect(): Promise<pg.PoolClient>;
@@ -120,17 +119,19 @@ class ResilientPool extends pg.Pool {
         this.recovered();
         return out;
       } catch (e) {
-        if (!isConnectionError(e) || this.ending) throw e;
+        if (!(e instanceof Error) || !isConnectionError(e) || this.ending) throw e;
         const now = performance.now();
         if (this.downSince === null) {
           this.downSince = now;
           this.gaveUp = false;
-          this.opts.onOutage?.({ state: "down", error: (e as Error).message, waitMs });
+          this.opts.onOutage?.({ state: "down", error: e.message, waitMs });
         }
         const downMs = now - this.downSince;
         if (downMs >= waitMs) throw this.unavailable(e, downMs);
         if (this.opts.revive && now - this.lastRevive > 3000) {
           this.lastRevive = now;
+          // A failed revive is not lost: the next attempt still finds no server,
+          // and the outage runs on to "up" or to "gave_up" with the query's error.
           await this.opts.revive().catch(() => {});
         }
         const delay = Math.min(2000, 100 * 2 ** Math.min(attempt, 5));
@@ -146,7 +147,7 @@ class ResilientPool extends pg.Pool {
     if (!this.gaveUp) this.opts.onOutage?.({ state: "up", downMs });
   }
 
-  private unavailable(e: unknown, downMs: number): PaulError {
+  private unavailable(e: Error, downMs: number): PaulError {
     if (!this.gaveUp && downMs > 0) {
       this.gaveUp = true;
       this.opts.onOutage?.({ state: "gave_up", downMs });
@@ -154,7 +155,7 @@ class ResilientPool extends pg.Pool {
     const secs = Math.round(downMs / 1000);
     return new PaulError(
       "database_unavailable",
-      `The database (${describeUrl(String(this.options.connectionString ?? ""))}) is unreachable${secs > 0 ? `; Paul waited ${secs} s` : ""}: ${(e as Error).message}`,
+      `The database (${describeUrl(String(this.options.connectionString ?? ""))}) is unreachable${secs > 0 ? `; Paul waited ${secs} s` : ""}: ${e.message}`,
       {
         hint: "check that Postgres is running and DATABASE_URL is right (PAUL_DB_WAIT_SECONDS sets how long Paul waits)",
         cause: e,
@@ -205,13 +206,15 @@ export async function withTransaction<T>(
       return out;
     } catch (e) {
       broken = e;
+      // The error that broke the transaction is rethrown below; a rollback that
+      // fails too (the connection is gone) has nothing more to say, and the
+      // server rolls back a transaction whose connection it lost.
       await client.query("rollback").catch(() => {});
       if (!committing && isConnectionError(e) && attempt < 5) continue;
       throw e;
     } finally {
-      client.release(
-        broken !== undefined && isConnectionError(broken) ? (broken as Error) : undefined,
-      );
+      // A client whose connection broke is destroyed, not put back in the pool.
+      client.release(broken instanceof Error && isConnectionError(broken) ? broken : undefined);
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from "./pool.ts";
+import { oneRow } from "./rows.ts";
 
 export {
   type AttemptFailure,
@@ -90,7 +91,7 @@ export async function upsertTask(db: Queryable, t: NewTask): Promise<TaskRow> {
       t.maxAttempts,
     ],
   );
-  return res.rows[0]!;
+  return oneRow(res, "upsert into impl_tasks");
 }
 
 export type TaskPatch = Partial<
@@ -101,8 +102,19 @@ export type TaskPatch = Partial<
 >;
 
 /** Start and finish times come from the database clock, so tasks on different machines compare. */
+/** The columns a TaskPatch may set: SQL names come from this list, never from the patch. */
+const TASK_PATCH_COLUMNS = [
+  "status",
+  "start_commit",
+  "result_commit",
+  "summary",
+  "reason",
+  "generation",
+  "wave",
+] as const satisfies readonly (keyof TaskPatch)[];
+
 export async function updateTask(db: Queryable, id: string, patch: TaskPatch): Promise<void> {
-  const keys = Object.keys(patch) as (keyof TaskPatch)[];
+  const keys = TASK_PATCH_COLUMNS.filter((k) => Object.hasOwn(patch, k));
   const sets = keys.map((k, i) => `${k} = $${i + 2}`);
   const s = patch.status;
   if (s === "in_progress") sets.push("started_at = coalesce(started_at, now())");

@@ -14,8 +14,9 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { buffer } from "node:stream/consumers";
 import type Anthropic from "@anthropic-ai/sdk";
+import { invariant, isRecord } from "../errors.ts";
 
 export const API_VERSION = "2026-10-21";
 export type MessagesRequest = Anthropic.Messages.MessageCreateParamsNonStreaming;
@@ -111,10 +112,16 @@ const idsOf = (blocks: Block[], type: "tool_use" | "tool_result") =>
         : [],
   );
 
-function validate(body: unknown): MessagesRequest {
-  if (!body || typeof body !== "object" || Array.isArray(body))
-    throw bad("request body must be a JSON object");
-  const req = body as Record<string, unknown>;
+/** A message's fields, for the checks that look at its neighbours. */
+const fieldsOf = (m: unknown): { role?: unknown; content?: unknown } => (isRecord(m) ? m : {});
+
+/**
+ * The checks the real API makes on what Paul sends: what passes is the request
+ * as the client wrote it, with the fields the scripts and cacheUsage read.
+ */
+function validate(body: unknown): asserts body is MessagesRequest {
+  if (!isRecord(body)) throw bad("request body must be a JSON object");
+  const req = body;
   for (const p of ["temperature", "top_p", "top_k"]) {
     if (p in req)
       throw bad(`${p}: sampling parameters are not supported by anthropic-version ${API_VERSION}`);
@@ -150,8 +157,8 @@ function validate(body: unknown): MessagesRequest {
       if (new Set(uses).size !== uses.length)
         throw bad(`messages.${i}: tool_use ids must be unique`);
       if (uses.length === 0) return;
-      const next = messages[i + 1] as { role?: unknown; content?: unknown } | undefined;
-      const results = next?.role === "user" ? idsOf(blocksOf(next.content), "tool_result") : [];
+      const next = fieldsOf(messages[i + 1]);
+      const results = next.role === "user" ? idsOf(blocksOf(next.content), "tool_result") : [];
       const unanswered = uses.filter((id) => results.filter((r) => r === id).length !== 1);
       if (unanswered.length > 0) {
         throw bad(
@@ -159,8 +166,8 @@ function validate(body: unknown): MessagesRequest {
         );
       }
     } else {
-      const prev = messages[i - 1] as { role?: unknown; content?: unknown } | undefined;
-      const known = prev?.role === "assistant" ? idsOf(blocksOf(prev.content), "tool_use") : [];
+      const prev = fieldsOf(messages[i - 1]);
+      const known = prev.role === "assistant" ? idsOf(blocksOf(prev.content), "tool_use") : [];
       const stray = idsOf(blocks, "tool_result").filter((id) => !known.includes(id));
       if (stray.length > 0) {
         throw bad(
@@ -171,7 +178,6 @@ function validate(body: unknown): MessagesRequest {
   });
   if (breakpoints > 4)
     throw bad(`A maximum of 4 blocks with cache_control may be provided. Found ${breakpoints}.`);
-  return body as MessagesRequest;
 }
 
 const estimate = (chars: number) => Math.ceil(chars / 4);
@@ -347,14 +353,15 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
   for (const f of opts.failures ?? []) failNext(f.status, f.count);
 
   const handle = async (req: IncomingMessage): Promise<Reply> => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    const data = await buffer(req);
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (req.method !== "POST" || path !== "/v1/messages")
       throw new WireError(404, `Not found: ${req.method} ${path}`);
     let body: unknown;
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      body = JSON.parse(data.toString("utf8"));
+      // Recorded as sent, valid or not (the list is what the client did): only
+      // the accepted ones below are checked to have a request's shape.
       requests.push(body as MessagesRequest);
       requestTimes.push(performance.now());
     } catch {
@@ -380,7 +387,9 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     if (fault?.kind === "hang" || (fault?.kind === "reset" && !fault.midStream)) {
       return { kind: "fault", fault };
     }
-    const valid = validate(body);
+    const streamed = isRecord(body) && body.stream === true;
+    validate(body);
+    const valid: MessagesRequest = body;
     const turn = await opts.respond(valid, { callIndex: callIndex++ });
     const content = turn.content.map((b) =>
       b.type === "text"
@@ -401,7 +410,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       stop_reason: stop,
       usage: usageOf(cacheUsage(valid, seen), estimate(JSON.stringify(turn.content).length)),
     };
-    if ((body as { stream?: unknown }).stream === true) return { kind: "stream", message, fault };
+    if (streamed) return { kind: "stream", message, fault };
     const json = messageJson(message, content.map(blockJson), stop, message.usage.output_tokens);
     return { kind: "json", status: 200, body: json };
   };
@@ -478,7 +487,10 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       });
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  // A string is a pipe's or socket file's name; a server on a port has a port.
+  invariant(typeof address === "object" && address !== null, "a listening server has a port");
+  const { port } = address;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,

@@ -41,6 +41,10 @@ const CONDITIONS = {
   testability: "Add a node:test test that checks the exact farewell text",
 };
 
+/** The judges' lenses that come with a condition (the others pass as they are). */
+const hasCondition = (lens: string): lens is keyof typeof CONDITIONS =>
+  Object.hasOwn(CONDITIONS, lens);
+
 const turn = (...content: ScriptedTurn["content"]): ScriptedTurn => ({ content });
 
 export function demoModel(req: MessagesRequest): ScriptedTurn {
@@ -95,8 +99,8 @@ export function demoModel(req: MessagesRequest): ScriptedTurn {
     );
   }
   if (role.startsWith("judge-")) {
-    const lens = role.slice("judge-".length) as keyof typeof CONDITIONS | "risk";
-    const condition = lens === "risk" ? undefined : CONDITIONS[lens];
+    const lens = role.slice("judge-".length);
+    const condition = hasCondition(lens) ? CONDITIONS[lens] : undefined;
     return turn(
       submit({
         verdict: condition ? "pass_with_conditions" : "pass",

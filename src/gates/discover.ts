@@ -35,7 +35,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { PaulError } from "../errors.ts";
+import { isRecord, PaulError } from "../errors.ts";
 
 export type GateName = "typecheck" | "test" | "lint" | "build";
 export const GATE_NAMES: readonly GateName[] = ["typecheck", "test", "lint", "build"];
@@ -129,11 +129,8 @@ function fromConfig(raw: unknown): GatePlan {
 }
 
 function fromPackageJson(dir: string, raw: unknown): GatePlan {
-  if (!raw || typeof raw !== "object" || Array.isArray(raw))
-    throw badFile("package.json", "not a JSON object");
-  const scripts = (raw as { scripts?: unknown }).scripts;
-  const table =
-    scripts && typeof scripts === "object" ? (scripts as Record<string, unknown>) : undefined;
+  if (!isRecord(raw)) throw badFile("package.json", "not a JSON object");
+  const table = isRecord(raw.scripts) ? raw.scripts : undefined;
   const lock = LOCKFILES.find((l) => existsSync(join(dir, l.file)));
   const pm: PackageManager = lock?.pm ?? "npm";
   const gates = GATE_NAMES.flatMap((gate) => {

@@ -113,6 +113,7 @@ async function removeStaleLock(text: string, cwd: string): Promise<boolean> {
   const file = lockFileOf(text);
   if (!file) return false;
   const path = file.startsWith("/") ? file : join(cwd, file);
+  // A lock file already gone is not ours to remove; git's retry then finds none.
   const st = await stat(path).catch(() => null);
   if (!st || Date.now() - st.mtimeMs < GIT_LOCK_STALE_MS) return false;
   await rm(path, { force: true });
@@ -180,6 +181,8 @@ async function gitOnce(args: string[], cwd: string, opts: GitOptions): Promise<G
     maxOutput: GIT_MAX_OUTPUT,
     env: gitEnv(),
   });
+  // No stderr file: bash never ran or could not create it, and the reason is in
+  // r (its exit status, and bash's complaint or the spawn error in r.output).
   const rawErr = await readFile(errFile, "utf8").catch(() => "");
   await rm(errFile, { force: true });
   const stdout = redact(r.output);

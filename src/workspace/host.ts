@@ -1,3 +1,5 @@
+import { invariant } from "../errors.ts";
+
 /**
  * The environment child processes start from, before it is scrubbed. The
  * entry point (the CLI, the test setup, the benchmarks) sets it once at
@@ -10,6 +12,6 @@ export function setHostEnv(env: NodeJS.ProcessEnv): void {
 }
 
 export function hostEnv(): NodeJS.ProcessEnv {
-  if (!host) throw new Error("the host environment is not set: call setHostEnv() at start-up");
+  invariant(host, "the host environment is not set: call setHostEnv() at start-up");
   return host;
 }

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, rm, rmdir, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { PaulError } from "../errors.ts";
+import { errnoCode, PaulError } from "../errors.ts";
 
 /**
  * A lock between processes (and between jobs of one process): mkdir is atomic
@@ -28,15 +28,22 @@ export function processAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    return errnoCode(e) === "EPERM";
   }
 }
 
+/**
+ * "" when there is no owner file to read: a lock being made or removed. Nothing
+ * is decided on "" alone: it matches no token, and a lock is broken only when
+ * old or owned by a dead process of this host.
+ */
 async function owner(lockDir: string): Promise<string> {
   return readFile(join(lockDir, "owner"), "utf8").catch(() => "");
 }
 
 async function isStale(lockDir: string, staleMs: number, seen: string): Promise<boolean> {
+  // A lock stat can't see is not stale: gone, the next mkdir takes it; out of
+  // reach, the wait ends in the timeout error.
   const st = await stat(lockDir).catch(() => null);
   if (!st) return false;
   if (Date.now() - st.mtimeMs > staleMs) return true;
@@ -54,8 +61,9 @@ async function breakStale(lockDir: string, staleMs: number, seen: string): Promi
   try {
     await mkdir(breaker);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    // A breaker that crashed mid-break: breaking takes milliseconds.
+    if (errnoCode(e) !== "EEXIST") throw e;
+    // A breaker that crashed mid-break: breaking takes milliseconds. Another
+    // waiter may have removed it first; either way the caller just tries again.
     const st = await stat(breaker).catch(() => null);
     if (st && Date.now() - st.mtimeMs > 10_000) await rmdir(breaker).catch(() => {});
     return;
@@ -63,6 +71,8 @@ async function breakStale(lockDir: string, staleMs: number, seen: string): Promi
   try {
     if ((await owner(lockDir)) === seen && (await isStale(lockDir, staleMs, seen))) {
       const gone = `${lockDir}.stale-${randomUUID()}`;
+      // A rename that fails (another waiter moved it first) breaks nothing;
+      // acquire looks at the lock again.
       if (
         await rename(lockDir, gone).then(
           () => true,
@@ -72,6 +82,8 @@ async function breakStale(lockDir: string, staleMs: number, seen: string): Promi
         await rm(gone, { recursive: true, force: true });
     }
   } finally {
+    // A breaker we fail to remove is taken for crashed after 10 s and removed
+    // by the next waiter (above): a delay, nothing lost.
     await rmdir(breaker).catch(() => {});
   }
 }
@@ -88,7 +100,7 @@ async function acquire(lockDir: string, token: string, opts: LockOptions): Promi
       await rename(tmp, join(lockDir, "owner"));
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if (errnoCode(e) !== "EEXIST") throw e;
     }
     const seen = await owner(lockDir);
     if (await isStale(lockDir, staleMs, seen)) {
@@ -115,6 +127,8 @@ export async function withDirLock<T>(
   const beat = setInterval(
     () => {
       const now = new Date();
+      // A missed beat only makes the lock look older; one taken over from us is
+      // not ours to touch, and the release below checks the owner.
       void utimes(lockDir, now, now).catch(() => {});
     },
     Math.max(20, staleMs / 4),

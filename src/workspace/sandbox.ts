@@ -47,6 +47,8 @@ async function start(): Promise<void> {
 export function startSandbox(): Promise<void> {
   if (!started) {
     started = start();
+    // The caller gets the failure from the promise returned below; this only
+    // forgets it, so the next call tries to start again.
     started.catch(() => {
       started = undefined;
     });

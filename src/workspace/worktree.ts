@@ -1,7 +1,7 @@
 import { existsSync, realpathSync } from "node:fs";
 import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { PaulError } from "../errors.ts";
+import { invariant, PaulError } from "../errors.ts";
 import { git, gitOut, gitReason, splitZ } from "./git.ts";
 import { classifyGit, localGitError } from "./git-errors.ts";
 import { sanitizeRepoConfig } from "./guard.ts";
@@ -21,6 +21,7 @@ export type MergeResult = { ok: true; commit: string } | { ok: false; conflicts:
  */
 async function ignoreDependencies(mirror: string): Promise<void> {
   const file = join(mirror, "info", "exclude");
+  // No exclude file yet (or none readable): the append below makes or reports it.
   const current = await readFile(file, "utf8").catch(() => "");
   if (current.split("\n").includes("node_modules/")) return;
   await mkdir(dirname(file), { recursive: true });
@@ -160,8 +161,9 @@ export async function changedFiles(dir: string, from: string, to: string): Promi
   const parts = splitZ(r.stdout);
   const out: ChangedFile[] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) {
-    const status = parts[i]!;
-    const path = parts[i + 1]!;
+    const status = parts[i];
+    const path = parts[i + 1];
+    invariant(status !== undefined && path !== undefined, "a pair of diff fields is in range");
     const changeType: ChangeType = status.startsWith("A")
       ? "added"
       : status.startsWith("D")
@@ -192,9 +194,9 @@ export async function removeWorktreesUnder(mirror: string, root: string): Promis
     const list = await git(["worktree", "list", "--porcelain"], mirror, { allowFail: true });
     const found: { dir: string; branch?: string }[] = [];
     for (const field of list.stdout.split("\n")) {
+      const last = found.at(-1);
       if (field.startsWith("worktree ")) found.push({ dir: field.slice(9) });
-      else if (field.startsWith("branch ") && found.length > 0)
-        found[found.length - 1]!.branch = field.slice(7);
+      else if (field.startsWith("branch ") && last) last.branch = field.slice(7);
     }
     const mine = found.filter((w) => inside(w.dir));
     for (const w of mine) {
