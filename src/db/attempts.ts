@@ -6,6 +6,8 @@ export interface AttemptFailure {
   kind: string;
   gate?: string;
   output: string;
+  /** A merge conflict: the files it conflicted in. */
+  files?: string[];
 }
 
 export interface Review {

@@ -1,6 +1,7 @@
 import { insertEvent, type TaskBoardEntry, type TasksEvent } from "../../db/events.ts";
 import type { Queryable } from "../../db/pool.ts";
-import { listTasks, type TaskRow } from "../../db/tasks.ts";
+import { type AttemptRow, listTasks, type TaskRow } from "../../db/tasks.ts";
+import { countsAsAttempt } from "./next-step.ts";
 import { waveLine } from "./plan.ts";
 
 function boardStatus(s: TaskRow["status"]): TaskBoardEntry["status"] {
@@ -12,13 +13,14 @@ function boardStatus(s: TaskRow["status"]): TaskBoardEntry["status"] {
 /** The wave table as it stands in the database: what the terminal and Slack show. */
 export async function taskBoard(db: Queryable, runId: string): Promise<Omit<TasksEvent, "change">> {
   const tasks = await listTasks(db, runId);
-  const counts = await db.query<{ task_id: string; generation: number; n: number }>(
-    `select task_id, generation, count(*)::int as n from coder_attempts
-      where run_id = $1 and status <> 'discarded' group by task_id, generation`,
+  const attempts = await db.query<Pick<AttemptRow, "task_id" | "generation" | "status">>(
+    "select task_id, generation, status from coder_attempts where run_id = $1",
     [runId],
   );
   const attemptsOf = (t: TaskRow) =>
-    counts.rows.find((r) => r.task_id === t.id && r.generation === t.generation)?.n ?? 0;
+    attempts.rows.filter(
+      (a) => a.task_id === t.id && a.generation === t.generation && countsAsAttempt(a),
+    ).length;
   const waves = [...new Set(tasks.map((t) => t.wave))].sort((a, b) => a - b);
   return {
     line: waveLine(tasks.map((t) => ({ key: t.task_key, wave: t.wave }))),
