@@ -129,13 +129,3 @@ export async function listAttempts(db: Queryable, runId: string): Promise<Attemp
     ])
   ).rows;
 }
-
-/** The task's attempts that count (not discarded), oldest first. */
-export async function taskAttempts(db: Queryable, taskId: string): Promise<AttemptRow[]> {
-  return (
-    await db.query<AttemptRow>(
-      "select * from coder_attempts where task_id = $1 and status <> 'discarded' order by id",
-      [taskId],
-    )
-  ).rows;
-}

@@ -10,7 +10,6 @@ export {
   listAttempts,
   noteAttempt,
   type Review,
-  taskAttempts,
 } from "./attempts.ts";
 export { type GateRow, insertGateResult, listGateResults } from "./gate-results.ts";
 
