@@ -2,6 +2,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { PaulError } from "./errors.ts";
+import { type Size, SizeSchema } from "./pipeline/implementation/plan.ts";
 import { makeRedactor, type Redactor } from "./redact.ts";
 import {
   DEFAULT_ALLOWED_HOSTS,
@@ -145,6 +146,46 @@ export const VARS = {
     example: "5",
     why: "coder attempts per task (default 5)",
   },
+  PAUL_TASK_AGENT_ERRORS: {
+    schema: int(1, 20),
+    example: "2",
+    why: "agent errors (a refusal, invalid output, too many turns) that abandon a task; 2 retries it once (default 2)",
+  },
+  PAUL_TASK_BUILD_FAILURES: {
+    schema: int(1, 20),
+    example: "2",
+    why: "typecheck, build or install failures in a row that pause a task for a person (default 2)",
+  },
+  PAUL_TASK_MAX_REVIEWS: {
+    schema: int(0, 20),
+    example: "2",
+    why: "reviewer passes per task; after them a passing attempt merges on its gates alone (default 2)",
+  },
+  PAUL_REVIEW_MIN_SIZE: {
+    schema: SizeSchema,
+    example: "M",
+    why: "tasks of this size and larger (XS, S, M, L, XL) get a reviewer pass before they merge (default M)",
+  },
+  PAUL_CODER_CHEAP_MAX_SIZE: {
+    schema: SizeSchema,
+    example: "S",
+    why: "tasks up to this size (XS, S, M, L, XL) start on PAUL_MODEL_CODER_CHEAP, larger ones on PAUL_MODEL_CODER_STRONG (default S)",
+  },
+  PAUL_CODER_ESCALATE_AFTER: {
+    schema: int(0, 20),
+    example: "1",
+    why: "failed attempts of a task after which its attempts use PAUL_MODEL_CODER_STRONG (default 1)",
+  },
+  PAUL_FIX_TASKS: {
+    schema: int(0, 10),
+    example: "2",
+    why: "fix tasks per run when the full gates fail on the feature branch after the last wave (default 2)",
+  },
+  PAUL_FIX_MAX_ATTEMPTS: {
+    schema: int(1, 20),
+    example: "3",
+    why: "coder attempts of each fix task (default 3)",
+  },
   PAUL_GATE_TIMEOUT_SECONDS: {
     schema: int(1, 7200),
     example: "600",
@@ -247,6 +288,24 @@ export interface Config {
   /** How model calls are watched: silence that aborts a call, and how often waiting is told. */
   model: { idleMs: number; noticeMs: number };
   maxCoderAttempts: number;
+  /** The implementation's decision thresholds (src/pipeline/implementation/next-step.ts). */
+  implementation: {
+    /** Agent errors in one generation of a task that abandon it. */
+    agentErrors: number;
+    /** Typecheck, build or install failures in a row that pause a task. */
+    buildFailures: number;
+    /** Reviewer passes per generation of a task. */
+    maxReviews: number;
+    /** The smallest task that gets a reviewer pass. */
+    reviewMinSize: Size;
+    /** The largest task that starts on the cheap coder model. */
+    cheapMaxSize: Size;
+    /** Failed attempts of a task (every generation) after which it uses the strong coder model. */
+    escalateAfter: number;
+    /** Fix tasks per run after the full gates fail, and the attempts of each. */
+    fixTasks: number;
+    fixAttempts: number;
+  };
   gateTimeoutMs: number;
   commandTimeoutMs: number;
   workerConcurrency: number;
@@ -276,6 +335,12 @@ function networkPolicy(v: string | undefined): NetworkPolicy {
       .map((h) => h.trim())
       .filter(Boolean),
   };
+}
+
+/** A size variable's value (already checked against SizeSchema), or its default. */
+function sizeVar(value: unknown, fallback: Size): Size {
+  const parsed = SizeSchema.safeParse(value);
+  return parsed.success ? parsed.data : fallback;
 }
 
 function describe(name: VarName, spec: VarSpec, problem: string, command: Command): string {
@@ -367,6 +432,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
       noticeMs: numb("PAUL_MODEL_NOTICE_SECONDS", 15) * 1000,
     },
     maxCoderAttempts: numb("PAUL_MAX_CODER_ATTEMPTS", 5),
+    implementation: {
+      agentErrors: numb("PAUL_TASK_AGENT_ERRORS", 2),
+      buildFailures: numb("PAUL_TASK_BUILD_FAILURES", 2),
+      maxReviews: numb("PAUL_TASK_MAX_REVIEWS", 2),
+      reviewMinSize: sizeVar(values.PAUL_REVIEW_MIN_SIZE, "M"),
+      cheapMaxSize: sizeVar(values.PAUL_CODER_CHEAP_MAX_SIZE, "S"),
+      escalateAfter: numb("PAUL_CODER_ESCALATE_AFTER", 1),
+      fixTasks: numb("PAUL_FIX_TASKS", 2),
+      fixAttempts: numb("PAUL_FIX_MAX_ATTEMPTS", 3),
+    },
     gateTimeoutMs: numb("PAUL_GATE_TIMEOUT_SECONDS", 600) * 1000,
     commandTimeoutMs: numb("PAUL_COMMAND_TIMEOUT_SECONDS", 120) * 1000,
     workerConcurrency: numb("PAUL_WORKER_CONCURRENCY", 4),

@@ -7,6 +7,8 @@ export interface AttemptFailure {
   kind: string;
   gate?: string;
   output: string;
+  /** A merge conflict: the files it conflicted in. */
+  files?: string[];
 }
 
 export interface Review {
@@ -129,24 +131,13 @@ export async function listAttempts(db: Queryable, runId: string): Promise<Attemp
   ).rows;
 }
 
-/** The task's attempts that count (not discarded), oldest first. */
-export async function taskAttempts(db: Queryable, taskId: string): Promise<AttemptRow[]> {
-  return (
-    await db.query<AttemptRow>(
-      "select * from coder_attempts where task_id = $1 and status <> 'discarded' order by id",
-      [taskId],
-    )
-  ).rows;
-}
-
-/** Attempts that count, per task and generation: the wave table's "attempt n of m". */
-export async function attemptCounts(
+/** Every attempt's task, generation and status: what the wave table counts (see countsAsAttempt). */
+export async function attemptStatuses(
   db: Queryable,
   runId: string,
-): Promise<{ task_id: string; generation: number; n: number }[]> {
-  const res = await db.query<{ task_id: string; generation: number; n: number }>(
-    `select task_id, generation, count(*)::int as n from coder_attempts
-      where run_id = $1 and status <> 'discarded' group by task_id, generation`,
+): Promise<Pick<AttemptRow, "task_id" | "generation" | "status">[]> {
+  const res = await db.query<Pick<AttemptRow, "task_id" | "generation" | "status">>(
+    "select task_id, generation, status from coder_attempts where run_id = $1",
     [runId],
   );
   return res.rows;

@@ -11,7 +11,6 @@ export {
   listAttempts,
   noteAttempt,
   type Review,
-  taskAttempts,
 } from "./attempts.ts";
 export { type GateRow, insertGateResult, listGateResults } from "./gate-results.ts";
 

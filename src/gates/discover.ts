@@ -37,8 +37,12 @@ import { join } from "node:path";
 import { z } from "zod";
 import { isRecord, PaulError } from "../errors.ts";
 
-export type GateName = "typecheck" | "test" | "lint" | "build";
-export const GATE_NAMES: readonly GateName[] = ["typecheck", "test", "lint", "build"];
+/** The one list of gates: every other list of gate names is derived from it. */
+export const GATE_NAMES = ["typecheck", "test", "lint", "build"] as const;
+export type GateName = (typeof GATE_NAMES)[number];
+/** What a gate run reports: the repository's install step (when it has one), then the gates. */
+export const GATE_STEPS = ["install", ...GATE_NAMES] as const;
+export type GateStep = (typeof GATE_STEPS)[number];
 
 export type PackageManager = "npm" | "pnpm" | "yarn" | "bun";
 

@@ -1,7 +1,7 @@
 import { type ExecResult, execCommand, type Sandbox, truncateMiddle } from "../workspace/exec.ts";
-import type { GateName, GatePlan } from "./discover.ts";
+import type { GateName, GatePlan, GateStep } from "./discover.ts";
 
-export type GateStep = GateName | "install";
+export type { GateStep } from "./discover.ts";
 
 export interface GateResult {
   gate: GateStep;

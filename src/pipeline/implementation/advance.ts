@@ -1,25 +1,26 @@
 import { pendingCta } from "../../db/ctas.ts";
-import { insertEvent } from "../../db/events.ts";
-import { insertPauseCta, lockPlan, updatePlan } from "../../db/plans.ts";
+import { lockPlan, updatePlan } from "../../db/plans.ts";
 import type { Queryable } from "../../db/pool.ts";
-import { FINISHED, getRun, updateRun } from "../../db/runs.ts";
+import { FINISHED, getRun } from "../../db/runs.ts";
 import {
   listTasks,
   TASK_ACTIVE,
   TASK_AWAITING,
-  TASK_DONE,
   type TaskPatch,
   type TaskRow,
   updateTask,
 } from "../../db/tasks.ts";
 import { enqueue } from "../../queue/jobs.ts";
 import { pauseOptions } from "../options.ts";
+import { askQuestion } from "../run.ts";
 import { emitBoard } from "./board.ts";
 import { IMPL_FINISH, IMPL_TASK } from "./job-specs.ts";
+import { waveStep } from "./next-step.ts";
 import { sharesFile } from "./plan.ts";
+import { LEFT_OUT } from "./schema.ts";
 
 /** Tasks that will never merge: what depends on them can't start. */
-const DEAD: readonly TaskRow["status"][] = ["abandoned", "skipped", "blocked"];
+const isDead = (t: TaskRow | undefined): t is TaskRow => LEFT_OUT.some((s) => s === t?.status);
 
 /**
  * Move a run's implementation forward from whatever state it is in: block
@@ -54,9 +55,9 @@ export async function advance(
   for (let again = true; again; ) {
     again = false;
     for (const t of tasks.filter((x) => x.status === "pending")) {
-      const dead = t.depends_on.map(byKey).filter((d) => d && DEAD.includes(d.status));
+      const dead = t.depends_on.map(byKey).filter(isDead);
       if (dead.length === 0) continue;
-      const why = dead.map((d) => `${d?.task_key} (${d?.status})`).join(", ");
+      const why = dead.map((d) => `${d.task_key} (${d.status})`).join(", ");
       await set(t, { status: "blocked", reason: `depends on ${why}` });
       again = true;
     }
@@ -64,18 +65,13 @@ export async function advance(
 
   let waiting = (await pendingCta(tx, runId)) !== undefined;
   const ask = async (prompt: string, subject: string, taskKey: string | null, wave: number) => {
-    const cta = await insertPauseCta(tx, {
+    await askQuestion(tx, {
       runId,
+      kind: "pause",
       prompt,
       options: pauseOptions(subject),
       taskKey,
       wave,
-    });
-    await updateRun(tx, runId, { status: "paused" });
-    await insertEvent(tx, runId, "cta_created", {
-      ctaId: cta.id,
-      kind: cta.kind,
-      prompt: cta.prompt,
     });
     waiting = true;
   };
@@ -89,33 +85,37 @@ export async function advance(
     );
   }
 
-  for (;;) {
-    const wave = tasks.filter((t) => t.wave === plan.wave);
-    if (wave.some((t) => !TASK_DONE.includes(t.status))) break;
-    const failed = wave.filter((t) => t.status === "abandoned");
-    if (failed.length > 0 && !wave.some((t) => t.status === "merged")) {
-      if (!waiting) {
-        const keys = failed.map((t) => t.task_key);
-        const why = failed.map((t) => `${t.task_key}: ${t.reason ?? "abandoned"}`).join("; ");
-        const after = dependantsOf(tasks, keys);
-        await ask(
-          `Every task of wave ${plan.wave} failed (${why}). Retry ${keys.join(", ")}, skip ${keys.length > 1 ? "them" : "it"}${after.length > 0 ? ` and what depends on ${keys.length > 1 ? "them" : "it"} (${after.join(", ")})` : ""}, or cancel the run?`,
-          `wave ${plan.wave}`,
-          null,
-          plan.wave,
-        );
+  for (let open = true; open; ) {
+    const step = waveStep(tasks, plan.wave);
+    switch (step.kind) {
+      case "wait":
+        open = false;
+        break;
+      case "pause": {
+        if (!waiting) {
+          const failed = step.failed;
+          const keys = failed.map((t) => t.task_key);
+          const why = failed.map((t) => `${t.task_key}: ${t.reason ?? "abandoned"}`).join("; ");
+          const after = dependantsOf(tasks, keys);
+          await ask(
+            `Every task of wave ${plan.wave} failed (${why}). Retry ${keys.join(", ")}, skip ${keys.length > 1 ? "them" : "it"}${after.length > 0 ? ` and what depends on ${keys.length > 1 ? "them" : "it"} (${after.join(", ")})` : ""}, or cancel the run?`,
+            `wave ${plan.wave}`,
+            null,
+            plan.wave,
+          );
+        }
+        open = false;
+        break;
       }
-      break;
+      case "finish":
+        await updatePlan(tx, runId, { stage: "finishing" });
+        await enqueue(tx, IMPL_FINISH, { runId, generation: plan.finish_gen });
+        if (changed && !opts.quiet) await emitBoard(tx, runId, "status");
+        return;
+      case "next":
+        plan.wave = step.wave;
+        await updatePlan(tx, runId, { wave: plan.wave });
     }
-    const later = tasks.filter((t) => t.wave > plan.wave).map((t) => t.wave);
-    if (later.length === 0) {
-      await updatePlan(tx, runId, { stage: "finishing" });
-      await enqueue(tx, IMPL_FINISH, { runId, generation: plan.finish_gen });
-      if (changed && !opts.quiet) await emitBoard(tx, runId, "status");
-      return;
-    }
-    plan.wave = Math.min(...later);
-    await updatePlan(tx, runId, { wave: plan.wave });
   }
 
   const current = tasks.filter((t) => t.wave === plan.wave);

@@ -1,7 +1,8 @@
-import { attemptCounts } from "../../db/attempts.ts";
+import { attemptStatuses } from "../../db/attempts.ts";
 import { insertEvent, type TaskBoardEntry, type TasksEvent } from "../../db/events.ts";
 import type { Queryable } from "../../db/pool.ts";
 import { listTasks, type TaskRow } from "../../db/tasks.ts";
+import { countsAsAttempt } from "./next-step.ts";
 import { waveLine } from "./plan.ts";
 
 function boardStatus(s: TaskRow["status"]): TaskBoardEntry["status"] {
@@ -13,9 +14,11 @@ function boardStatus(s: TaskRow["status"]): TaskBoardEntry["status"] {
 /** The wave table as it stands in the database: what the terminal and Slack show. */
 export async function taskBoard(db: Queryable, runId: string): Promise<Omit<TasksEvent, "change">> {
   const tasks = await listTasks(db, runId);
-  const counts = await attemptCounts(db, runId);
+  const attempts = await attemptStatuses(db, runId);
   const attemptsOf = (t: TaskRow) =>
-    counts.find((r) => r.task_id === t.id && r.generation === t.generation)?.n ?? 0;
+    attempts.filter(
+      (a) => a.task_id === t.id && a.generation === t.generation && countsAsAttempt(a),
+    ).length;
   const waves = [...new Set(tasks.map((t) => t.wave))].sort((a, b) => a - b);
   return {
     line: waveLine(tasks.map((t) => ({ key: t.task_key, wave: t.wave }))),

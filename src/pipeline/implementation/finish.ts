@@ -15,8 +15,8 @@ import {
   type TaskRow,
   upsertTask,
 } from "../../db/tasks.ts";
-import { PaulError } from "../../errors.ts";
-import { formatGateFailure, runGates } from "../../gates/run.ts";
+import { invariant, PaulError } from "../../errors.ts";
+import { formatGateFailure, GATE_OUTPUT_MAX, runGates } from "../../gates/run.ts";
 import { changedFiles } from "../../workspace/worktree.ts";
 import { type PhaseContext, phaseContext } from "../context.ts";
 import type { Deps } from "../deps.ts";
@@ -25,18 +25,23 @@ import { completePhaseTx, failRun } from "../run.ts";
 import { advance } from "./advance.ts";
 import { implInputs } from "./inputs.ts";
 import type { ImplFinishPayload } from "./job-specs.ts";
+import { type FinishStep, finishStep, policyOf } from "./next-step.ts";
 import { buildOutput } from "./result.ts";
 import { IMPLEMENTATION } from "./schema.ts";
-import { ensureCommit, featureRef, openRunGit, sandboxIn, worktreeAt } from "./workspace.ts";
-
-/** Fix tasks per run: one for the integration failure, one more if the first did not hold. */
-const MAX_FIX_TASKS = 2;
-const FIX_ATTEMPTS = 3;
+import {
+  ensureCommit,
+  featureRef,
+  openRunGit,
+  type RunGit,
+  sandboxIn,
+  worktreeAt,
+} from "./workspace.ts";
 
 /**
  * After the last wave: the full gates on the feature branch. Passing, the
  * phase ends with its result and "Create PR?"; failing, a narrowly scoped fix
  * task is planned as one more wave (its own failure pauses like any task's).
+ * What to do is finishStep's (next-step.ts); this job carries it out.
  */
 export async function runImplFinish(
   deps: Deps,
@@ -49,15 +54,12 @@ export async function runImplFinish(
   if (!run || FINISHED.includes(run.status) || !plan) return;
   if (plan.stage !== "finishing" || plan.finish_gen !== payload.generation) return;
   const tasks = await listTasks(pool, run.id);
-  if (!tasks.some((t) => t.status === "merged")) {
-    const left = tasks.map((t) => `${t.task_key} ${t.status}`).join(", ");
-    const err = new PaulError(
-      "agent_failed",
-      `No implementation task was merged (${left}), so there is nothing to open a pull request for.`,
-      {
-        hint: "start a new run with a narrower feature, or a different approach",
-      },
-    );
+  const policy = policyOf(cfg);
+  const decideNow = (integration: IntegrationRun | null) =>
+    finishStep({ tasks, featureCommit: plan.feature_commit, integration }, policy);
+  let step = decideNow(plan.integration);
+  if (step.kind === "fail") {
+    const err = new PaulError("agent_failed", step.message, { hint: step.hint });
     await failRun(pool, run.id, err, "implementation", cfg.redact);
     return;
   }
@@ -67,54 +69,76 @@ export async function runImplFinish(
   const { dir } = await worktreeAt(g, "integration", plan.feature_commit);
   let integration = plan.integration;
   // A job retried after storing its gates does not run them again on the same commit.
-  if (integration?.commit !== plan.feature_commit) {
-    await ctx.progress("every wave is merged: running the full gates on the feature branch");
-    const { sandbox, env } = sandboxIn(g, dir);
-    const gates = await runGates(ctx.gates(), dir, {
-      timeoutMs: cfg.gateTimeoutMs,
-      env,
-      sandbox,
-      redact: cfg.redact,
-      signal,
-    });
-    const all = [...(gates.install ? [gates.install] : []), ...gates.results];
-    for (const r of all) {
-      await insertGateResult(pool, {
-        runId: run.id,
-        attemptId: null,
-        scope: "integration",
-        gate: r.gate,
-        status: r.status,
-        command: r.command,
-        output: r.output,
-        durationMs: r.durationMs,
-      });
-    }
-    integration = {
-      commit: plan.feature_commit,
-      passed: gates.passed,
-      results: all.map((r) => ({ gate: r.gate, status: r.status, output: r.output })),
-    };
-    await updatePlan(pool, run.id, { integration });
-    if (!gates.passed)
-      await ctx.progress(
-        `the full gates fail on the feature branch:\n${formatGateFailure(gates).slice(0, 2000)}`,
+  if (step.kind === "run_gates") {
+    integration = await runFullGates(ctx, g, dir, plan.feature_commit);
+    step = decideNow(integration);
+  }
+  invariant(integration, "the full gates ran but left no result");
+  switch (step.kind) {
+    case "fix":
+      await planFix(
+        deps,
+        run,
+        plan,
+        tasks,
+        step,
+        await changedFiles(dir, plan.base_commit, plan.feature_commit),
+      );
+      return;
+    case "offer_pr":
+      await finalize(ctx, plan, integration, dir, step.prompt);
+      return;
+    case "fail":
+    case "run_gates":
+      invariant(
+        false,
+        `the full gates ran on ${plan.feature_commit}, yet the next step is ${step.kind}`,
       );
   }
-  const fixes = tasks.filter((t) => t.kind === "fix");
-  const fixable = fixes.length < MAX_FIX_TASKS && !fixes.some((t) => t.status !== "merged");
-  if (!integration.passed && fixable) {
-    await planFix(
-      deps,
-      run,
-      plan,
-      tasks,
-      integration,
-      await changedFiles(dir, plan.base_commit, plan.feature_commit),
-    );
-    return;
+}
+
+/** The full gates on the feature branch at `commit`: stored (each gate, and on the plan) and returned. */
+async function runFullGates(
+  ctx: PhaseContext,
+  g: RunGit,
+  dir: string,
+  commit: string,
+): Promise<IntegrationRun> {
+  const { pool, cfg } = ctx.deps;
+  const runId = ctx.run.id;
+  await ctx.progress("every wave is merged: running the full gates on the feature branch");
+  const { sandbox, env } = sandboxIn(g, dir, ctx.gates());
+  const gates = await runGates(ctx.gates(), dir, {
+    timeoutMs: cfg.gateTimeoutMs,
+    env,
+    sandbox,
+    redact: cfg.redact,
+    signal: ctx.signal,
+  });
+  const all = [...(gates.install ? [gates.install] : []), ...gates.results];
+  for (const r of all) {
+    await insertGateResult(pool, {
+      runId,
+      attemptId: null,
+      scope: "integration",
+      gate: r.gate,
+      status: r.status,
+      command: r.command,
+      output: r.output,
+      durationMs: r.durationMs,
+    });
   }
-  await finalize(ctx, plan, integration, dir);
+  const integration = {
+    commit,
+    passed: gates.passed,
+    results: all.map((r) => ({ gate: r.gate, status: r.status, output: r.output })),
+  };
+  await updatePlan(pool, runId, { integration });
+  if (!gates.passed)
+    await ctx.progress(
+      `the full gates fail on the feature branch:\n${formatGateFailure(gates).slice(0, 2000)}`,
+    );
+  return integration;
 }
 
 async function planFix(
@@ -122,14 +146,14 @@ async function planFix(
   run: RunRow,
   plan: PlanRow,
   tasks: TaskRow[],
-  integration: IntegrationRun,
+  fix: Extract<FinishStep, { kind: "fix" }>,
   changed: { path: string }[],
 ): Promise<void> {
-  const failing = integration.results.filter((r) => r.status === "failed");
+  const failing = fix.failing;
   const output = failing
     .map((r) => `### ${r.gate} failed\n${r.output}`)
     .join("\n\n")
-    .slice(0, 8000);
+    .slice(0, GATE_OUTPUT_MAX);
   const named = changed.map((f) => f.path).filter((p) => output.includes(p));
   let n = 1;
   while (tasks.some((t) => t.task_key === `F${n}`)) n++;
@@ -153,7 +177,7 @@ async function planFix(
       dependsOn: [],
       conditions: [],
       wave,
-      maxAttempts: FIX_ATTEMPTS,
+      maxAttempts: fix.maxAttempts,
     });
     await updatePlan(tx, run.id, { stage: "waves", wave, finish_gen: plan.finish_gen + 1 });
     await insertEvent(tx, run.id, "progress", {
@@ -169,6 +193,7 @@ async function finalize(
   plan: PlanRow,
   integration: IntegrationRun,
   dir: string,
+  prompt: string,
 ): Promise<void> {
   const { pool } = ctx.deps;
   const run = ctx.run;
@@ -181,13 +206,6 @@ async function finalize(
     attempts: await listAttempts(pool, run.id),
     conditions: inputs.conditions,
   });
-  const failing = output.gateResults.filter((r) => r.status === "failed").map((r) => r.gate);
-  const prompt =
-    failing.length > 0
-      ? `The full gates fail on the feature branch (${failing.join(", ")}) and no fix task could repair them. Create PR anyway?`
-      : output.gateResults.length === 0
-        ? "The repository has no gates, so nothing was verified. Create PR?"
-        : "All gates pass. Create PR?";
   await withTransaction(pool, async (tx) => {
     const locked = await lockPlan(tx, run.id);
     if (locked?.stage !== "finishing" || locked.finish_gen !== plan.finish_gen) return;

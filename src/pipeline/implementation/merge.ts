@@ -2,14 +2,19 @@ import { insertEvent } from "../../db/events.ts";
 import { lockPlan, updatePlan } from "../../db/plans.ts";
 import { withTransaction } from "../../db/pool.ts";
 import { FINISHED, getRun } from "../../db/runs.ts";
-import { type AttemptRow, getTask, noteAttempt, type TaskRow, updateTask } from "../../db/tasks.ts";
+import { getTask, noteAttempt, type TaskRow, updateTask } from "../../db/tasks.ts";
 import { mergeInto } from "../../workspace/worktree.ts";
 import type { Deps } from "../deps.ts";
 import { advance } from "./advance.ts";
-import { emitBoard } from "./board.ts";
+import type { Conflict, NextStep } from "./next-step.ts";
 import { ensureCommit, featureRef, push, type RunGit, taskRef, worktreeAt } from "./workspace.ts";
 
-export type MergeOutcome = "merged" | "conflict" | "stale";
+export type MergeOutcome =
+  | { kind: "merged"; commit: string }
+  /** Noted on the attempt; what it means for the task is the next decision's. */
+  | { kind: "conflict"; conflict: Conflict }
+  /** The run ended, or the task moved on (merged, or retried as a new generation) meanwhile. */
+  | { kind: "stale" };
 
 /**
  * Merge a task's passing commit into the feature branch. The plan's row lock
@@ -23,32 +28,30 @@ export async function mergeTask(
   deps: Deps,
   g: RunGit,
   task: TaskRow,
-  passed: { attempt: AttemptRow; commit: string },
+  passed: Extract<NextStep, { kind: "merge" }>,
 ): Promise<MergeOutcome> {
   return withTransaction(deps.pool, async (tx) => {
     const plan = await lockPlan(tx, task.run_id);
     const run = await getRun(tx, task.run_id);
     const current = await getTask(tx, task.run_id, task.task_key);
-    if (!plan || !run || FINISHED.includes(run.status)) return "stale";
+    const stale: MergeOutcome = { kind: "stale" };
+    if (!plan || !run || FINISHED.includes(run.status)) return stale;
     if (!current || current.generation !== task.generation || current.status === "merged")
-      return "stale";
+      return stale;
     await ensureCommit(g, plan.feature_commit, featureRef(run.id));
     await ensureCommit(g, passed.commit, taskRef(run.id, task.task_key));
     const { dir } = await worktreeAt(g, "merge", plan.feature_commit);
     const merged = await mergeInto(dir, passed.commit, `Merge ${task.task_key}: ${task.title}`);
     if (!merged.ok) {
-      const reason = `conflict in ${merged.conflicts.join(", ")} with work merged since it started`;
+      const conflict = {
+        files: merged.conflicts,
+        output: `Merging into the feature branch conflicted in: ${merged.conflicts.join(", ")}. Other tasks changed these files after this task started; the retry starts from the feature branch with their changes.`,
+      };
       await noteAttempt(tx, passed.attempt.id, {
-        failure: {
-          kind: "merge_conflict",
-          output: `Merging into the feature branch conflicted in: ${merged.conflicts.join(", ")}. Other tasks changed these files after this task started; the retry starts from the feature branch with their changes.`,
-        },
+        failure: { kind: "merge_conflict", ...conflict },
         endedReason: "merge_conflict",
       });
-      await updateTask(tx, task.id, { status: "conflict", reason });
-      await emitBoard(tx, run.id, "status");
-      await advance(tx, run.id);
-      return "conflict";
+      return { kind: "conflict", conflict };
     }
     await push(g, dir, merged.commit, featureRef(run.id));
     await updatePlan(tx, run.id, { feature_commit: merged.commit });
@@ -63,6 +66,6 @@ export async function mergeTask(
       message: `${task.task_key} merged into the feature branch`,
     });
     await advance(tx, run.id, { changed: true });
-    return "merged";
+    return { kind: "merged", commit: merged.commit };
   });
 }

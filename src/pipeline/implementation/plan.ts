@@ -6,6 +6,7 @@ import { z } from "zod";
  */
 export const SIZES = ["XS", "S", "M", "L", "XL"] as const;
 export type Size = (typeof SIZES)[number];
+export const SizeSchema = z.enum(SIZES);
 
 export const PlannedTaskSchema = z.object({
   id: z
@@ -23,7 +24,7 @@ export const PlannedTaskSchema = z.object({
   files: z
     .array(z.string().min(1))
     .describe("Files in scope: the files this task creates or changes"),
-  size: z.enum(SIZES),
+  size: SizeSchema,
   dependsOn: z
     .array(z.string())
     .describe("Ids of the tasks that must be merged before this one starts"),

@@ -1,4 +1,5 @@
-import type { AttemptRow } from "../../db/tasks.ts";
+import { GATE_OUTPUT_MAX } from "../../gates/run.ts";
+import type { AttemptRecord } from "./next-step.ts";
 import type { PreviousAttempt } from "./prompt.ts";
 
 /**
@@ -45,23 +46,35 @@ function firstLine(s: string): string {
 }
 
 /** What the next coder is told about the attempt before it. */
-export function retryContext(a: AttemptRow): PreviousAttempt | undefined {
-  const base = { attemptNo: a.attempt_no, filesTouched: a.files_touched, summary: a.summary ?? "" };
-  if (a.review && !a.review.approved && !a.failure) {
+export function retryContext(a: AttemptRecord): PreviousAttempt | undefined {
+  const base = { attemptNo: a.attemptNo, filesTouched: a.filesTouched, summary: a.summary };
+  const o = a.outcome;
+  if (o.kind === "passed" && o.review && !o.review.approved && !o.conflict) {
     return {
       ...base,
       failureKind: "review",
       failureOutput: "",
       doNotRepeat: [],
-      reviewChanges: a.review.requiredChanges,
+      reviewChanges: o.review.requiredChanges,
     };
   }
-  if (!a.failure) return undefined;
-  const output = a.failure.output.slice(0, 8000);
+  const failure =
+    o.kind !== "passed"
+      ? o.failure
+      : o.conflict
+        ? { kind: "merge_conflict", output: o.conflict.output }
+        : undefined;
+  if (!failure) return undefined;
+  const output = failure.output.slice(0, GATE_OUTPUT_MAX);
   return {
     ...base,
-    failureKind: a.failure.kind,
+    failureKind: failure.kind,
     failureOutput: output,
-    doNotRepeat: doNotRepeat({ ...a.failure, output, filesTouched: a.files_touched }),
+    doNotRepeat: doNotRepeat({
+      kind: failure.kind,
+      ...(failure.gate ? { gate: failure.gate } : {}),
+      output,
+      filesTouched: a.filesTouched,
+    }),
   };
 }

@@ -1,12 +1,6 @@
 import { z } from "zod";
 import { runAgent } from "../../agents/index.ts";
-import {
-  type AttemptRow,
-  noteAttempt,
-  type Review,
-  type TaskRow,
-  updateTask,
-} from "../../db/tasks.ts";
+import { noteAttempt, type Review, type TaskRow, updateTask } from "../../db/tasks.ts";
 import { truncateMiddle } from "../../workspace/exec.ts";
 import { git } from "../../workspace/git.ts";
 import { resetWorktree } from "../../workspace/worktree.ts";
@@ -14,11 +8,10 @@ import { noticeWaiting } from "../agent.ts";
 import type { PhaseContext } from "../context.ts";
 import { bullet, roleMarker } from "../prompt-parts.ts";
 import { emitBoard } from "./board.ts";
+import { isRunLevel, type PassedAttempt } from "./next-step.ts";
 import type { TaskWork } from "./task.ts";
 import { ensureCommit, type RunGit, taskRef } from "./workspace.ts";
 
-/** Tasks this size and larger get a reviewer pass before merge. */
-export const REVIEWED_SIZES: readonly string[] = ["M", "L", "XL"];
 const DIFF_MAX = 30_000;
 
 export const ReviewSchema = z.object({
@@ -93,26 +86,29 @@ export async function reviewChange(
   };
 }
 
-/** Errors that are the run's problem (budget, key, cancellation, a flaky API), not the agent's. */
-export function isRunLevel(e: { code: string; retryable: boolean }): boolean {
-  return ["budget_exhausted", "model_auth", "cancelled"].includes(e.code) || e.retryable;
-}
-
-/** The reviewer's pass on a passing attempt, stored on it; required changes make the next attempt. */
-export async function reviewAttempt(w: TaskWork, a: AttemptRow, commit: string): Promise<void> {
+/**
+ * The reviewer's pass on a passing attempt: stored on it and returned, so the
+ * next decision reads it; required changes make the next attempt. A reviewer
+ * that could not answer counts as an approval (the gates passed).
+ */
+export async function reviewAttempt(
+  w: TaskWork,
+  a: PassedAttempt,
+  commit: string,
+): Promise<Review> {
   const { ctx, task } = w;
   await updateTask(ctx.deps.pool, task.id, { status: "validating", reason: "review" });
   await emitBoard(ctx.deps.pool, ctx.run.id, "status");
-  await ctx.progress(`${task.task_key}: reviewer pass on attempt ${a.attempt_no}`);
+  await ctx.progress(`${task.task_key}: reviewer pass on attempt ${a.attemptNo}`);
   // A review resumed on another machine starts from the pushed commit.
   await ensureCommit(w.g, commit, taskRef(ctx.run.id, task.task_key));
   await resetWorktree(w.dir, w.branch, commit);
   const verdict = await reviewChange(ctx, w.g, {
     task,
     dir: w.dir,
-    startCommit: a.start_commit,
+    startCommit: a.startCommit,
     commit,
-    summary: a.summary ?? "",
+    summary: a.summary,
   });
   const r = verdict ?? { approved: true, requiredChanges: [], summary: "not reviewed" };
   await noteAttempt(ctx.deps.pool, a.id, {
@@ -124,4 +120,5 @@ export async function reviewAttempt(w: TaskWork, a: AttemptRow, commit: string):
     await ctx.progress(
       `${task.task_key}: the reviewer requires changes: ${r.requiredChanges.join("; ")}`,
     );
+  return r;
 }

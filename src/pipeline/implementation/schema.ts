@@ -1,7 +1,6 @@
 import { z } from "zod";
+import { GATE_STEPS } from "../../gates/discover.ts";
 import { outputOf } from "../phase.ts";
-
-export const GATE_NAMES = ["typecheck", "test", "lint", "build"] as const;
 
 /** The implementation contract (DESIGN.md §2): non-negotiable. */
 export const ImplementationResultSchema = z.object({
@@ -11,7 +10,8 @@ export const ImplementationResultSchema = z.object({
   ),
   gateResults: z.array(
     z.object({
-      gate: z.enum(GATE_NAMES),
+      /** A gate of src/gates/discover.ts, or its install step when that ran. */
+      gate: z.enum(GATE_STEPS),
       status: z.enum(["passed", "failed"]),
       output: z.string(),
     }),
@@ -49,6 +49,9 @@ export type TaskReport = z.infer<typeof TaskReportSchema>;
  * ended — the wave line, every task with its attempts, and the tasks left
  * out (abandoned, skipped, or blocked by one of those).
  */
+/** Tasks that will never merge; the result lists them. */
+export const LEFT_OUT = ["abandoned", "skipped", "blocked"] as const;
+
 export const ImplementationOutputSchema = ImplementationResultSchema.extend({
   waves: z.string(),
   tasks: z.array(TaskReportSchema),
@@ -56,7 +59,7 @@ export const ImplementationOutputSchema = ImplementationResultSchema.extend({
     z.object({
       key: z.string(),
       title: z.string(),
-      status: z.enum(["abandoned", "skipped", "blocked"]),
+      status: z.enum(LEFT_OUT),
       reason: z.string().nullable(),
     }),
   ),

@@ -5,11 +5,13 @@ import { FINISHED, getRun } from "../../db/runs.ts";
 import {
   discardRunningAttempts,
   getTask,
+  listAttempts,
   TASK_ACTIVE,
   type TaskPatch,
   type TaskRow,
   updateTask,
 } from "../../db/tasks.ts";
+import { invariant } from "../../errors.ts";
 import { phaseContext } from "../context.ts";
 import type { Deps } from "../deps.ts";
 import { advance } from "./advance.ts";
@@ -17,17 +19,28 @@ import { emitBoard } from "./board.ts";
 import { implInputs } from "./inputs.ts";
 import type { ImplTaskPayload } from "./job-specs.ts";
 import { mergeTask } from "./merge.ts";
+import {
+  type AttemptOutcome,
+  type AttemptRecord,
+  attemptRecord,
+  countsAsAttempt,
+  decide,
+  policyOf,
+  taskFacts,
+} from "./next-step.ts";
 import { coderContext } from "./prompt.ts";
+import { reviewAttempt } from "./review.ts";
 import { IMPLEMENTATION } from "./schema.ts";
-import { runAttempts } from "./task.ts";
+import { runAttempt, type TaskWork } from "./task.ts";
 import { ensureCommit, featureRef, openRunGit, worktreeAt } from "./workspace.ts";
 
 /**
- * One implementation task as a job: attempts in the task's own worktree until
- * the gates pass (or the decision table stops it), then the merge into the
- * feature branch, then the run advances. Everything it needs comes from
- * Postgres and the remote, so a job taken over from a dead worker on another
- * machine picks up at the last finished step.
+ * One implementation task as a job: the decision table (next-step.ts) says
+ * what comes next — an attempt, a reviewer pass, the merge, a pause or giving
+ * up — and this job carries it out, feeding what each step returns into the
+ * next decision. Everything it starts from comes from Postgres and the
+ * remote, so a job taken over from a dead worker on another machine decides
+ * from the same attempts and picks up at the last finished step.
  */
 export async function runImplTask(
   deps: Deps,
@@ -47,17 +60,18 @@ export async function runImplTask(
       message: `${task.task_key}: the worker running it stopped mid-attempt; that attempt is discarded and started again`,
     });
   }
+  const start = task.start_commit;
+  invariant(start, `task ${task.task_key} of run ${run.id} was queued without a start commit`);
   const ctx = phaseContext(deps, run, IMPLEMENTATION, plan.revision, signal);
   const g = await openRunGit(cfg, run);
-  const start = task.start_commit!;
   await ensureCommit(g, start, featureRef(run.id));
   const { dir, branch } = await worktreeAt(g, { task: task.task_key }, start);
   const inputs = await implInputs(ctx);
-  const small = task.size === "XS" || task.size === "S";
-  const outcome = await runAttempts({
+  const w: TaskWork = {
     ctx,
     g,
     task,
+    startCommit: start,
     dir,
     branch,
     coderContext: coderContext({
@@ -74,23 +88,47 @@ export async function runImplTask(
         conditions: task.conditions,
       },
     }),
-    models: {
-      first: small ? cfg.models.coderCheap : cfg.models.coderStrong,
-      escalate: cfg.models.coderStrong,
-    },
-  });
-  switch (outcome.kind) {
-    case "stopped":
-      return;
-    case "paused":
-      await settle(deps, task, { status: "failed", reason: outcome.reason });
-      return;
-    case "abandoned":
-      await settle(deps, task, { status: "abandoned", reason: outcome.reason });
-      return;
-    case "passed":
-      await mergeTask(deps, g, task, outcome);
+  };
+  const policy = policyOf(cfg);
+  const facts = taskFacts(task);
+  // Read once: from here on each step's own result feeds the next decision.
+  const history: AttemptRecord[] = (await listAttempts(pool, run.id))
+    .filter((a) => a.task_id === task.id && countsAsAttempt(a))
+    .map(attemptRecord);
+  for (;;) {
+    const now = await getRun(pool, run.id);
+    if (!now || FINISHED.includes(now.status)) return;
+    const step = decide(facts, history, policy);
+    switch (step.kind) {
+      case "attempt":
+        history.push(await runAttempt(w, step, history.at(-1)));
+        break;
+      case "review": {
+        const review = await reviewAttempt(w, step.attempt, step.commit);
+        amend(history, step.attempt, { ...step.attempt.outcome, review });
+        break;
+      }
+      case "merge": {
+        const merged = await mergeTask(deps, g, task, step);
+        if (merged.kind !== "conflict") return;
+        amend(history, step.attempt, { ...step.attempt.outcome, conflict: merged.conflict });
+        break;
+      }
+      case "pause":
+        await settle(deps, task, { status: step.status, reason: step.reason });
+        return;
+      case "abandon":
+        await settle(deps, task, { status: "abandoned", reason: step.reason });
+        return;
+    }
   }
+}
+
+/** What happened to an attempt after its gates (a review, a merge conflict), in the history. */
+function amend(history: AttemptRecord[], a: AttemptRecord, outcome: AttemptOutcome): void {
+  const i = history.findIndex((h) => h.id === a.id);
+  invariant(i >= 0, `attempt ${a.id} is not in its task's history`);
+  history[i] = { ...a, outcome };
 }
 
 /** A task that ends without merging: recorded and the run advanced, under the run's lock. */

@@ -1,120 +1,69 @@
 import { coderTools, runAgent, type UsageSink } from "../../agents/index.ts";
-import { FINISHED, getRun } from "../../db/runs.ts";
 import {
-  type AttemptRow,
+  type AttemptFailure,
   type AttemptUsage,
   finishAttempt,
   insertAttempt,
   insertGateResult,
   type TaskRow,
-  taskAttempts,
   updateTask,
 } from "../../db/tasks.ts";
-import { formatGateFailure, runGates } from "../../gates/run.ts";
+import { formatGateFailure, type GateResult, runGates } from "../../gates/run.ts";
 import { commitAll, resetWorktree, touchedFiles } from "../../workspace/worktree.ts";
 import { noticeWaiting } from "../agent.ts";
 import type { PhaseContext } from "../context.ts";
 import { emitBoard } from "./board.ts";
+import {
+  type AttemptOutcome,
+  type AttemptRecord,
+  blamedGate,
+  isRunLevel,
+  type NextStep,
+} from "./next-step.ts";
 import { coderPrompt, coderSystem } from "./prompt.ts";
 import { retryContext } from "./retry.ts";
-import { isRunLevel, REVIEWED_SIZES, reviewAttempt } from "./review.ts";
 import { CoderReportSchema } from "./schema.ts";
 import { push, type RunGit, sandboxIn, taskRef } from "./workspace.ts";
-
-export type AttemptsOutcome =
-  | { kind: "passed"; attempt: AttemptRow; commit: string }
-  | { kind: "paused"; reason: string }
-  | { kind: "abandoned"; reason: string }
-  | { kind: "stopped" };
 
 export interface TaskWork {
   ctx: PhaseContext;
   g: RunGit;
   task: TaskRow;
+  /** The commit every attempt of this generation starts from. */
+  startCommit: string;
   dir: string;
   branch: string;
   coderContext: string;
-  models: { first: string; escalate: string };
 }
-
-/** A typecheck or build (or install) failure this many times in a row needs a person. */
-const REPEATED_BUILD_FAILURES = 2;
-/** An agent error is retried once; the second abandons the task. */
-const AGENT_ERRORS = 2;
-/** Reviews per generation; after them a passing attempt merges on its gates. */
-const MAX_REVIEWS = 2;
-const BUILD_GATES = ["typecheck", "build", "install"];
 
 /**
- * Attempts for one task until the decision table says stop. Each turn of the
- * loop reads the task's stored attempts, so a job resumed on another worker
- * carries on exactly where the last one stopped: same counts, same retry context.
+ * What one attempt returns: its record (what the next decision reads) and
+ * what it ran and cost. Its rows are written on the way, for history and the
+ * board; nothing is read back to decide.
  */
-export async function runAttempts(w: TaskWork): Promise<AttemptsOutcome> {
-  const { ctx, task } = w;
-  const { pool } = ctx.deps;
-  for (;;) {
-    const run = await getRun(pool, ctx.run.id);
-    if (!run || FINISHED.includes(run.status)) return { kind: "stopped" };
-    const all = await taskAttempts(pool, task.id);
-    const gen = all.filter((a) => a.generation === task.generation);
-    const last = gen.at(-1);
-    if (last?.status === "passed" && last.result_commit) {
-      const reviewed = gen.filter((a) => a.review).length;
-      const wanted = REVIEWED_SIZES.includes(task.size) && reviewed < MAX_REVIEWS;
-      if (last.review?.approved || (!last.review && !wanted) || gen.length >= task.max_attempts) {
-        return { kind: "passed", attempt: last, commit: last.result_commit };
-      }
-      if (!last.review) {
-        await reviewAttempt(w, last, last.result_commit);
-        continue;
-      }
-    }
-    if (gen.filter((a) => a.status === "agent_error").length >= AGENT_ERRORS) {
-      return {
-        kind: "abandoned",
-        reason: `the coder failed twice: ${last?.failure?.output ?? "agent error"}`,
-      };
-    }
-    // A gate whose command does not exist is the repository's setup, not the
-    // coder's mistake: retrying would burn attempts on something no coder can fix.
-    if (last?.status === "failed" && last.failure?.kind === "gate_missing") {
-      const cmd = last.failure.output.split("\n")[0] ?? "";
-      return {
-        kind: "paused",
-        reason: `the ${last.failure.gate} gate's command was not found (${cmd.replace(/: command not found$/, "")}); fix paul.gates.json or the package.json script, or install the tool, then retry`,
-      };
-    }
-    const buildRun = trailing(
-      gen,
-      (a) => a.status === "failed" && BUILD_GATES.includes(a.failure?.gate ?? ""),
-    );
-    if (buildRun >= REPEATED_BUILD_FAILURES) {
-      return { kind: "paused", reason: `${last?.failure?.gate} failed ${buildRun} times in a row` };
-    }
-    if (gen.length >= task.max_attempts) {
-      return { kind: "paused", reason: `the gates still fail after ${gen.length} attempts` };
-    }
-    await attempt(w, all, gen.length + 1);
-  }
+export interface AttemptResult extends AttemptRecord {
+  model: string;
+  /** The install step (when there is one) and every gate, as they ran; none when the coder failed or changed nothing. */
+  gates: GateResult[];
+  usage: AttemptUsage;
 }
 
-/** How many attempts at the end of the list match. */
-function trailing(list: AttemptRow[], match: (a: AttemptRow) => boolean): number {
-  let n = 0;
-  for (let i = list.length - 1; i >= 0 && match(list[i]!); i--) n++;
-  return n;
-}
-
-async function attempt(w: TaskWork, all: AttemptRow[], n: number): Promise<void> {
-  const { ctx, task, g, dir } = w;
+/**
+ * One coder attempt from a clean worktree at the task's starting commit,
+ * then the gates on its commit. A stop from outside (Ctrl-C, cancel) or an
+ * error that is the run's, not the agent's, is thrown: the attempt is left
+ * running and discarded by whichever job takes the task up again.
+ */
+export async function runAttempt(
+  w: TaskWork,
+  step: Extract<NextStep, { kind: "attempt" }>,
+  previous: AttemptRecord | undefined,
+): Promise<AttemptResult> {
+  const { ctx, task, g, dir, startCommit } = w;
   const { pool, cfg } = ctx.deps;
-  const startCommit = task.start_commit!;
+  const { model } = step;
   // A fresh coder never sees the last coder's broken files.
   await resetWorktree(dir, w.branch, startCommit);
-  const escalated = all.some((a) => a.status === "failed" || a.status === "agent_error");
-  const model = escalated ? w.models.escalate : w.models.first;
-  const previous = all.at(-1);
   const prompt = coderPrompt({
     memories: await ctx.memories(),
     ...(previous ? { previous: retryContext(previous) } : {}),
@@ -122,7 +71,7 @@ async function attempt(w: TaskWork, all: AttemptRow[], n: number): Promise<void>
   const row = await insertAttempt(pool, {
     runId: ctx.run.id,
     taskId: task.id,
-    attemptNo: all.length + 1,
+    attemptNo: step.attemptNo,
     generation: task.generation,
     model,
     startCommit,
@@ -130,9 +79,13 @@ async function attempt(w: TaskWork, all: AttemptRow[], n: number): Promise<void>
   });
   await updateTask(pool, task.id, { status: "in_progress" });
   await emitBoard(pool, ctx.run.id, "status");
-  await ctx.progress(`${task.task_key}: attempt ${n} of ${task.max_attempts} (${model})`);
-  const { sandbox, env } = sandboxIn(g, dir);
+  await ctx.progress(`${task.task_key}: attempt ${step.n} of ${task.max_attempts} (${model})`);
+  const { sandbox, env } = sandboxIn(g, dir, ctx.gates());
   const tally = attemptUsage(ctx.usage());
+  // A progress line is a notice: one lost to a database blip loses nothing the
+  // run needs (the attempt's own rows are written awaited), and an event
+  // handler must not throw into the agent loop.
+  const notice = (message: string) => void ctx.progress(message).catch(() => {});
   const res = await runAgent({
     client: ctx.deps.model(),
     model,
@@ -145,54 +98,70 @@ async function attempt(w: TaskWork, all: AttemptRow[], n: number): Promise<void>
     usage: tally.sink,
     signal: ctx.signal,
     onEvent: (e) => {
-      if (e.kind === "tool" && e.name !== "submit_result")
-        void ctx.progress(`${task.task_key}: ${e.name}`).catch(() => {});
+      if (e.kind === "tool" && e.name !== "submit_result") notice(`${task.task_key}: ${e.name}`);
       if (e.kind === "waiting") noticeWaiting(ctx, task.task_key, e.seconds);
     },
   });
   // Stopped from outside (Ctrl-C, cancel): not this attempt's failure.
   ctx.signal.throwIfAborted();
-  const touched = await touchedFiles(dir, startCommit);
-  const end = (f: Parameters<typeof finishAttempt>[2]) =>
-    finishAttempt(pool, row.id, { ...f, usage: tally.totals });
+  const filesTouched = await touchedFiles(dir, startCommit);
+  /** Stores how the attempt ended and returns it. */
+  const end = async (
+    i: { summary: string; commit: string | null; gates: GateResult[]; endedReason: string },
+    outcome: AttemptOutcome,
+  ): Promise<AttemptResult> => {
+    await finishAttempt(pool, row.id, {
+      status: outcome.kind,
+      resultCommit: i.commit,
+      filesTouched,
+      summary: i.summary,
+      ...(outcome.kind === "passed" ? {} : { failure: outcome.failure }),
+      endedReason: i.endedReason,
+      usage: tally.totals,
+    });
+    return {
+      id: row.id,
+      attemptNo: step.attemptNo,
+      generation: task.generation,
+      startCommit,
+      filesTouched,
+      summary: i.summary,
+      outcome,
+      model,
+      gates: i.gates,
+      usage: tally.totals,
+    };
+  };
   if (!res.ok) {
     if (isRunLevel(res.error)) throw res.error;
-    const output = cfg.redact(res.error.message);
-    await end({
-      status: "agent_error",
-      filesTouched: touched,
-      summary: cfg.redact(res.summary),
-      failure: { kind: "agent_error", output },
-      endedReason: res.error.code,
-    });
-    return;
+    const failure = { kind: "agent_error", output: cfg.redact(res.error.message) };
+    return end(
+      { summary: cfg.redact(res.summary), commit: null, gates: [], endedReason: res.error.code },
+      { kind: "agent_error", failure },
+    );
   }
   const summary = cfg.redact(res.output.summary);
   const commit = await commitAll(dir, `${task.task_key}: ${task.title}\n\n${summary}`);
   if (!commit) {
     const failure = { kind: "no_changes", output: "The attempt changed no files." };
-    await end({
-      status: "failed",
-      filesTouched: touched,
-      summary,
-      failure,
-      endedReason: "no_changes",
-    });
-    return;
+    return end(
+      { summary, commit: null, gates: [], endedReason: "no_changes" },
+      { kind: "failed", failure },
+    );
   }
   await updateTask(pool, task.id, { status: "validating" });
   await emitBoard(pool, ctx.run.id, "status");
-  const gates = await runGates(ctx.gates(), dir, {
+  const run = await runGates(ctx.gates(), dir, {
     timeoutMs: cfg.gateTimeoutMs,
     env,
     sandbox,
     redact: cfg.redact,
     signal: ctx.signal,
-    onGate: (gate, state) =>
-      void ctx.progress(`${task.task_key}: gate ${gate} ${state}`).catch(() => {}),
+    onGate: (gate, state) => notice(`${task.task_key}: gate ${gate} ${state}`),
   });
   ctx.signal.throwIfAborted();
-  for (const r of [...(gates.install ? [gates.install] : []), ...gates.results]) {
+  const gates = [...(run.install ? [run.install] : []), ...run.results];
+  for (const r of gates) {
     await insertGateResult(pool, {
       runId: ctx.run.id,
       attemptId: row.id,
@@ -204,42 +173,27 @@ async function attempt(w: TaskWork, all: AttemptRow[], n: number): Promise<void>
       durationMs: r.durationMs,
     });
   }
-  if (gates.passed) {
+  if (run.passed) {
     // On the remote before the database calls it passed: any worker can review and merge it.
     await push(g, dir, commit, taskRef(ctx.run.id, task.task_key));
-    await end({
-      status: "passed",
-      resultCommit: commit,
-      filesTouched: touched,
-      summary,
-      endedReason: "gates_passed",
-    });
-    return;
+    return end(
+      { summary, commit, gates, endedReason: "gates_passed" },
+      { kind: "passed", commit, review: null, conflict: null },
+    );
   }
-  const failed = [
-    ...(gates.install?.status === "failed" ? [gates.install] : []),
-    ...gates.results.filter((r) => r.status === "failed"),
-  ];
-  const missing = failed.find((r) => r.missing);
-  const gate =
-    missing?.gate ??
-    (failed.find((r) => BUILD_GATES.includes(r.gate)) ?? failed[0])?.gate ??
-    "test";
-  const failure = missing
+  const blamed = blamedGate(gates.filter((r) => r.status === "failed"));
+  const gate = blamed?.gate ?? "test";
+  const failure: AttemptFailure = blamed?.missing
     ? {
         kind: "gate_missing",
         gate,
-        output: `\`${missing.command}\`: command not found\n${missing.output}`,
+        output: `\`${blamed.command}\`: command not found\n${blamed.output}`,
       }
-    : { kind: "gate", gate, output: formatGateFailure(gates) };
-  await end({
-    status: "failed",
-    resultCommit: commit,
-    filesTouched: touched,
-    summary,
-    failure,
-    endedReason: missing ? `${gate}_missing` : `${gate}_failed`,
-  });
+    : { kind: "gate", gate, output: formatGateFailure(run) };
+  return end(
+    { summary, commit, gates, endedReason: blamed?.missing ? `${gate}_missing` : `${gate}_failed` },
+    { kind: "failed", failure },
+  );
 }
 
 /** The run's ledger and budget, with this attempt's own calls added up on the way. */

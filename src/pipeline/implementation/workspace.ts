@@ -84,6 +84,7 @@ export async function worktreeAt(
 export function sandboxIn(
   g: RunGit,
   dir: string,
+  gates: GatePlan,
 ): { sandbox: Sandbox; env: Record<string, string> } {
   return commandSetup({
     home: g.cfg.home,
@@ -91,6 +92,6 @@ export function sandboxIn(
     runId: g.run.id,
     root: dir,
     mirror: g.mirror,
-    pass: (g.run.gates as GatePlan | null)?.passEnv ?? [],
+    pass: gates.passEnv ?? [],
   });
 }
