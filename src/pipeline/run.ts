@@ -19,10 +19,19 @@ import type { Phase } from "./phases.ts";
 export const SANDBOX_OFF_NOTICE =
   "⚠ Sandbox off (PAUL_SANDBOX=off): agents' commands and gates run unsandboxed, with your files in reach.";
 
-/** Create the run and queue its first phase in one transaction. */
-export async function startRun(pool: Pool, r: NewRun): Promise<RunRow> {
+/**
+ * Create the run and queue its first phase in one transaction. `attach` writes
+ * the face's own rows for the run (Slack: its thread) in that transaction too,
+ * so the run exists with them or not at all.
+ */
+export async function startRun(
+  pool: Pool,
+  r: NewRun,
+  attach?: (tx: Queryable, run: RunRow) => Promise<void>,
+): Promise<RunRow> {
   return withTransaction(pool, async (tx) => {
     const run = await insertRun(tx, r);
+    await attach?.(tx, run);
     await insertEvent(tx, run.id, "run_created", {
       feature: r.feature,
       repo: r.repoSpec,
