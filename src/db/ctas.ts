@@ -40,7 +40,6 @@ export interface CtaRow {
   decision: Decision | null;
   decided_by: string | null;
   decided_at: Date | null;
-  message_ref: unknown;
   created_at: Date;
 }
 

@@ -15,10 +15,11 @@ export interface RunRow {
   base_commit: string | null;
   status: RunStatus;
   phase: string;
-  origin: "cli" | "slack";
+  /** The face that started the run: "cli", "slack", or a new face's own name. */
+  origin: string;
+  /** The face's own reference to the run (Slack: `channel/thread_ts`); the pipeline never reads it. */
+  origin_ref: string | null;
   requester: string;
-  channel: string | null;
-  thread_ts: string | null;
   budget_usd: string;
   budget_tokens: string;
   gates: unknown;
@@ -47,10 +48,9 @@ export interface NewRun {
   baseBranch: string;
   /** Unknown until the first job pins it (runs created from Slack). */
   baseCommit?: string | undefined;
-  origin: "cli" | "slack";
+  origin: string;
+  originRef?: string | undefined;
   requester: string;
-  channel?: string | undefined;
-  threadTs?: string | undefined;
   budgetUsd: number;
   budgetTokens: number;
   gates?: unknown;
@@ -58,9 +58,9 @@ export interface NewRun {
 
 export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
   const res = await db.query<RunRow>(
-    `insert into runs (id, feature, repo_spec, repo_url, repo_key, base_branch, base_commit, origin, requester,
-       channel, thread_ts, budget_usd, budget_tokens, gates)
-     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) returning *`,
+    `insert into runs (id, feature, repo_spec, repo_url, repo_key, base_branch, base_commit, origin, origin_ref,
+       requester, budget_usd, budget_tokens, gates)
+     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) returning *`,
     [
       r.id,
       r.feature,
@@ -70,9 +70,8 @@ export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
       r.baseBranch,
       r.baseCommit ?? null,
       r.origin,
+      r.originRef ?? null,
       r.requester,
-      r.channel ?? null,
-      r.threadTs ?? null,
       r.budgetUsd,
       r.budgetTokens,
       r.gates === undefined ? null : JSON.stringify(r.gates),
@@ -98,18 +97,7 @@ export async function updateRun(
   db: Queryable,
   id: string,
   patch: Partial<
-    Pick<
-      RunRow,
-      | "status"
-      | "phase"
-      | "branch"
-      | "pr_url"
-      | "pr_number"
-      | "error"
-      | "budget_usd"
-      | "thread_ts"
-      | "channel"
-    >
+    Pick<RunRow, "status" | "phase" | "branch" | "pr_url" | "pr_number" | "error" | "budget_usd">
   >,
 ): Promise<RunRow | undefined> {
   const keys = Object.keys(patch) as (keyof typeof patch)[];

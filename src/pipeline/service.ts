@@ -26,7 +26,7 @@ export { prepareNow } from "./prepare.ts";
 
 /** Who starts a run and where it came from; `ref` is the face's own reference, opaque here. */
 export interface Origin {
-  origin: RunRow["origin"];
+  origin: string;
   requester: string;
   ref?: string | undefined;
   budgetUsd?: number | undefined;
@@ -94,6 +94,7 @@ export function runService(deps: Deps) {
           baseBranch: draft.base.branch,
           baseCommit: draft.base.commit,
           origin: o.origin,
+          originRef: o.ref,
           requester: o.requester,
           budgetUsd: o.budgetUsd ?? cfg.budget.usd,
           budgetTokens: cfg.budget.tokens,

@@ -1,6 +1,6 @@
 import type { types } from "@slack/bolt";
 import { z } from "zod";
-import { type CtaRow, type Decision, getCta } from "../db/ctas.ts";
+import { type CtaRow, DecisionSchema, getCta } from "../db/ctas.ts";
 import { getRun, type RunRow } from "../db/runs.ts";
 import { isPaulError, PaulError } from "../errors.ts";
 import { resolveCta } from "../pipeline/cta.ts";
@@ -40,12 +40,19 @@ export async function onCtaClick(ctx: SlackCtx, click: Click, whisper: Whisper):
       await ctx.web.views.open({ trigger_id: click.triggerId, view: reviseModal(cta, click) });
       return;
     }
-    const decision = (
+    // A button carries its action as text; it is checked here as resolveCta would.
+    const decision = DecisionSchema.safeParse(
       v.action === "choose"
         ? { action: "choose", approach: v.approach ?? -1 }
-        : { action: v.action }
-    ) as Decision;
-    await resolveCta(ctx.deps.pool, cta.id, decision, click.user);
+        : { action: v.action },
+    );
+    if (!decision.success) {
+      throw new PaulError(
+        "bad_input",
+        `That decision is not valid: ${decision.error.issues[0]?.message}`,
+      );
+    }
+    await resolveCta(ctx.deps.pool, cta.id, decision.data, click.user);
   } catch (e) {
     await whisper(staleOrError(ctx, e));
   }

@@ -1,4 +1,5 @@
 import type { types } from "@slack/bolt";
+import { invariant } from "../errors.ts";
 import { LIMITS, splitMrkdwn, truncate } from "./text.ts";
 
 /** Block Kit builders that cannot produce a block Slack would reject. */
@@ -47,8 +48,11 @@ export function button(o: {
   style?: "primary" | "danger";
   confirm?: { title: string; text: string; yes: string };
 }): Button {
-  if (o.value.length > LIMITS.buttonValue)
-    throw new Error(`button value over ${LIMITS.buttonValue} characters`);
+  // Paul's button values are a CTA id and an action, far below the limit.
+  invariant(
+    o.value.length <= LIMITS.buttonValue,
+    `a button value is over ${LIMITS.buttonValue} characters`,
+  );
   return {
     type: "button",
     action_id: o.actionId.slice(0, LIMITS.actionId),
@@ -62,7 +66,7 @@ export function button(o: {
             text: { type: "mrkdwn", text: truncate(o.confirm.text, 300) },
             confirm: { type: "plain_text", text: truncate(o.confirm.yes, 30) },
             deny: { type: "plain_text", text: "Back" },
-            ...(o.style === "danger" ? { style: "danger" as const } : {}),
+            ...(o.style === "danger" ? { style: o.style } : {}),
           },
         }
       : {}),
@@ -79,15 +83,16 @@ export const actions = (blockId: string, elements: Button[]): Block => ({
  * Spread blocks over as many messages as Slack's 50-block limit needs; later
  * messages say they continue the first, so nothing is silently cut.
  */
-export function paginate(blocks: Block[], text: string): SlackMessage[] {
+export function paginate(blocks: Block[], text: string): [SlackMessage, ...SlackMessage[]] {
   const per = LIMITS.blocksPerMessage - 1;
-  const pages: Block[][] = [];
-  for (let i = 0; i < blocks.length; i += per) pages.push(blocks.slice(i, i + per));
-  if (pages.length === 0) pages.push([]);
-  const fallback = truncate(text, 3000);
-  if (pages.length === 1) return [{ text: fallback, blocks: pages[0]! }];
-  return pages.map((page, i) => ({
-    text: i === 0 ? fallback : `${truncate(text, 200)} (part ${i + 1} of ${pages.length})`,
-    blocks: i === 0 ? page : [context(`_continued, part ${i + 1} of ${pages.length}_`), ...page],
-  }));
+  const count = Math.max(1, Math.ceil(blocks.length / per));
+  const page = (i: number) => blocks.slice(i * per, (i + 1) * per);
+  const rest: SlackMessage[] = [];
+  for (let i = 1; i < count; i++) {
+    rest.push({
+      text: `${truncate(text, 200)} (part ${i + 1} of ${count})`,
+      blocks: [context(`_continued, part ${i + 1} of ${count}_`), ...page(i)],
+    });
+  }
+  return [{ text: truncate(text, 3000), blocks: page(0) }, ...rest];
 }

@@ -1,5 +1,11 @@
 import { newRunId } from "../db/runs.ts";
-import { PaulError, toPaulError } from "../errors.ts";
+import {
+  getChannelRepo,
+  insertSlackThread,
+  type SlackThread,
+  slackOriginRef,
+} from "../db/slack.ts";
+import { invariant, PaulError, toPaulError } from "../errors.ts";
 import { type BranchCheck, checkBranch } from "../github/branches.ts";
 import { checkRepoAccess, type RepoAccess } from "../github/pulls.ts";
 import { startRun } from "../pipeline/flow.ts";
@@ -9,7 +15,6 @@ import { foldEvents } from "./checklist.ts";
 import type { SlackCtx } from "./ctx.ts";
 import { parseRepoName } from "./parse.ts";
 import { rootMessage } from "./root.ts";
-import { getChannelRepo } from "./store.ts";
 import { truncate } from "./text.ts";
 import { isRateLimited, onRateLimited, slackErrorCode } from "./web.ts";
 
@@ -59,9 +64,11 @@ export async function slackBuild(
     0,
     cfg.redact,
   );
-  let ts: string;
+  let thread: SlackThread;
   try {
-    ts = (await postRoot(ctx, who.channel, root, tell)).ts!;
+    const posted = await postRoot(ctx, who.channel, root, tell);
+    invariant(posted.ts, "Slack accepted the run's first post without saying its ts");
+    thread = { channel: who.channel, thread_ts: posted.ts };
   } catch (e) {
     if (isRateLimited(e)) {
       throw new PaulError(
@@ -81,29 +88,35 @@ export async function slackBuild(
     );
   }
   try {
-    await startRun(pool, {
-      id,
-      feature: c.feature,
-      repoSpec: repo.spec,
-      repoUrl: repo.url,
-      repoKey: repo.key,
-      baseBranch: base,
-      origin: "slack",
-      requester: who.user,
-      channel: who.channel,
-      threadTs: ts,
-      budgetUsd: cfg.budget.usd,
-      budgetTokens: cfg.budget.tokens,
-    });
+    await startRun(
+      pool,
+      {
+        id,
+        feature: c.feature,
+        repoSpec: repo.spec,
+        repoUrl: repo.url,
+        repoKey: repo.key,
+        baseBranch: base,
+        origin: "slack",
+        originRef: slackOriginRef(thread),
+        requester: who.user,
+        budgetUsd: cfg.budget.usd,
+        budgetTokens: cfg.budget.tokens,
+      },
+      (tx, run) => insertSlackThread(tx, run.id, thread),
+    );
   } catch (e) {
     await ctx.web.chat
       .update({
-        channel: who.channel,
-        ts,
+        channel: thread.channel,
+        ts: thread.thread_ts,
         text: `:x: The run could not be started: ${cfg.redact(toPaulError(e).message)}`,
         blocks: [],
       })
-      .catch(() => {});
+      // The person hears why through the command's answer (the error rethrown below).
+      .catch((told: unknown) =>
+        ctx.log(`slack: could not mark run ${id}'s first post as not started: ${String(told)}`),
+      );
     throw e;
   }
   return id;

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { RunEventMap } from "../db/events.ts";
 import { isPhase, nextPhase, PHASE_ORDER, PHASE_TITLES, type Phase } from "../pipeline/phases.ts";
 import { SANDBOX_OFF_NOTICE } from "../pipeline/run.ts";
@@ -47,6 +48,35 @@ interface EventLike {
   data: unknown;
 }
 
+/** A field of the wrong type (an older Paul's event, a hand-made one) reads as absent. */
+const maybe = <T extends z.ZodType>(t: T) => t.optional().catch(undefined);
+
+const BoardTaskSchema = z.object({
+  key: z.string(),
+  title: z.string(),
+  status: z.string(),
+  attempt: z.number().nullable().catch(null),
+  maxAttempts: z.number().nullable().catch(null),
+  note: z.string().nullable().catch(null),
+});
+
+/** Every field of an event's data the checklist reads, whatever the event's kind. */
+const EventDataSchema = z
+  .object({
+    phase: maybe(z.string()),
+    message: maybe(z.string()),
+    attempt: maybe(z.number()),
+    kind: maybe(z.string()),
+    action: maybe(z.string()),
+    status: maybe(z.string()),
+    label: maybe(z.string()),
+    seconds: maybe(z.number()),
+    line: maybe(z.string()),
+    waves: maybe(z.array(z.object({ tasks: maybe(z.array(BoardTaskSchema)) }))),
+  })
+  .catch({});
+type EventData = z.infer<typeof EventDataSchema>;
+
 /** Decisions that run the phase again, carry on inside it, or are followed by another event. */
 const RESTARTS = new Set(["revise", "regenerate"]);
 const CONTINUES = new Set(["retry", "skip"]);
@@ -54,7 +84,13 @@ const STAYS = new Set(["cancel", "choose_another"]);
 
 export function foldEvents(events: readonly EventLike[]): Checklist {
   const c: Checklist = {
-    steps: Object.fromEntries(PHASE_ORDER.map((p) => [p, "pending"])) as Record<Phase, StepState>,
+    steps: {
+      analysis: "pending",
+      approaches: "pending",
+      judging: "pending",
+      implementation: "pending",
+      pr: "pending",
+    },
     current: undefined,
     board: undefined,
     attempt: new Map(),
@@ -74,11 +110,10 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
     c.current = p;
   };
   for (const ev of events) {
-    const d = ev.data as Record<string, unknown>;
-    const phase = typeof d.phase === "string" && isPhase(d.phase) ? d.phase : undefined;
+    const d = EventDataSchema.parse(ev.data);
+    const phase = d.phase !== undefined && isPhase(d.phase) ? d.phase : undefined;
     // Any other event means the model answered, or the run moved on.
-    c.modelWait =
-      ev.kind === "model_waiting" ? waitingText(d as RunEventMap["model_waiting"]) : undefined;
+    c.modelWait = ev.kind === "model_waiting" ? waitingText(d) : undefined;
     switch (ev.kind) {
       case "phase_started":
         if (phase) from(phase, "running", "pending");
@@ -88,7 +123,7 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
         if (phase === "implementation") c.board = undefined;
         break;
       case "progress": {
-        const msg = String(d.message ?? "");
+        const msg = d.message ?? "";
         if (msg === SANDBOX_OFF_NOTICE) c.sandboxOff = true;
         const task = /^(\S+): /.exec(msg)?.[1] ?? "";
         const attempt = /attempt (\d+) of (\d+)/.exec(msg);
@@ -101,10 +136,10 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
         break;
       }
       case "tasks":
-        c.board = boardOf(d);
+        c.board = { line: d.line ?? "", tasks: (d.waves ?? []).flatMap((w) => w.tasks ?? []) };
         break;
       case "retrying":
-        c.retrying = `retrying after a temporary problem (attempt ${String(d.attempt ?? "?")})`;
+        c.retrying = `retrying after a temporary problem (attempt ${d.attempt ?? "?"})`;
         break;
       case "cta_created":
         // A choice asked again after a failed review belongs to the approaches step.
@@ -113,7 +148,7 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
         break;
       case "cta_resolved": {
         if (!c.current || c.steps[c.current] !== "waiting") break;
-        const action = String(d.action);
+        const action = d.action ?? "";
         if (RESTARTS.has(action)) c.steps[c.current] = "queued";
         else if (CONTINUES.has(action)) c.steps[c.current] = "running";
         else if (!STAYS.has(action)) {
@@ -124,7 +159,7 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
         break;
       }
       case "run_finished": {
-        c.finished = d as RunEventMap["run_finished"];
+        c.finished = { status: d.status ?? "", message: d.message ?? "" };
         const end: StepState =
           c.finished.status === "done"
             ? "done"
@@ -143,14 +178,8 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
   return c;
 }
 
-const waitingText = (w: RunEventMap["model_waiting"]) =>
-  `${w.label}: waiting for the model (${w.seconds} s)`;
-
-function boardOf(d: Record<string, unknown>): Checklist["board"] {
-  const waves = Array.isArray(d.waves) ? (d.waves as { tasks?: unknown }[]) : [];
-  const tasks = waves.flatMap((w) => (Array.isArray(w.tasks) ? (w.tasks as BoardTask[]) : []));
-  return { line: typeof d.line === "string" ? d.line : "", tasks };
-}
+const waitingText = (w: EventData) =>
+  `${w.label ?? w.phase ?? "a model call"}: waiting for the model (${w.seconds ?? "?"} s)`;
 
 const TASK_ICON: Record<string, string> = {
   pending: ":white_large_square:",

@@ -1,5 +1,12 @@
 import { pendingCta } from "../db/ctas.ts";
-import { getRun, type RunRow } from "../db/runs.ts";
+import {
+  costs,
+  getChannelRepo,
+  getRunWithThread,
+  type RunWithThread,
+  runsInChannel,
+  setChannelRepo,
+} from "../db/slack.ts";
 import { usageTotals } from "../db/usage.ts";
 import { PaulError } from "../errors.ts";
 import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
@@ -7,7 +14,6 @@ import { cancelRun } from "../pipeline/run.ts";
 import { githubRepoRef, reachRepo, requireBranch, slackBuild } from "./build.ts";
 import { errorReply, type Reply, type SlackCtx } from "./ctx.ts";
 import { parseCommand, parseRepoName, RUN_ID, USAGE } from "./parse.ts";
-import { costs, getChannelRepo, runsInChannel, setChannelRepo } from "./store.ts";
 import { esc, link, mention, truncate, usd } from "./text.ts";
 import { permalink } from "./web.ts";
 
@@ -121,8 +127,8 @@ async function run(
   }
 }
 
-async function findRun(ctx: SlackCtx, id: string): Promise<RunRow> {
-  const run = RUN_ID.test(id) ? await getRun(ctx.deps.pool, id) : undefined;
+async function findRun(ctx: SlackCtx, id: string): Promise<RunWithThread> {
+  const run = RUN_ID.test(id) ? await getRunWithThread(ctx.deps.pool, id) : undefined;
   if (!run)
     throw new PaulError("not_found", `There is no run \`${esc(id.slice(0, 40))}\`.`, {
       hint: "`/paul runs` lists this channel's runs",
@@ -132,13 +138,13 @@ async function findRun(ctx: SlackCtx, id: string): Promise<RunRow> {
 
 const phaseTitle = (p: string) => (isPhase(p) ? PHASE_TITLES[p] : p);
 
-function runLink(ctx: SlackCtx, r: RunRow): string {
+function runLink(ctx: SlackCtx, r: RunWithThread): string {
   return r.channel && r.thread_ts
     ? link(permalink(ctx.identity.teamUrl, r.channel, r.thread_ts), r.id)
     : `\`${r.id}\``;
 }
 
-async function statusText(ctx: SlackCtx, r: RunRow): Promise<string> {
+async function statusText(ctx: SlackCtx, r: RunWithThread): Promise<string> {
   const { pool, cfg } = ctx.deps;
   const u = await usageTotals(pool, r.id);
   const open = await pendingCta(pool, r.id);

@@ -84,9 +84,13 @@ function body(
  * message goes out first as plain messages; the buttons then sit under the
  * prompt alone. Deterministic, so the decided version matches the posted one.
  */
-function split(cta: CtaRow, approaches: Approaches | undefined, redact: (s: string) => string) {
+function split(
+  cta: CtaRow,
+  approaches: Approaches | undefined,
+  redact: (s: string) => string,
+): { preface: SlackMessage[]; head: Block[] } {
   const full = body(cta, approaches, redact);
-  if (full.length <= 45) return { preface: [] as SlackMessage[], head: full };
+  if (full.length <= 45) return { preface: [], head: full };
   return {
     preface: paginate(full, redact(cta.prompt)),
     head: sections(redact(`:question: *${esc(cta.prompt)}*`)),

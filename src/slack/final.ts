@@ -1,9 +1,14 @@
+import { z } from "zod";
 import type { RunEventMap } from "../db/events.ts";
 import { getPhaseResult } from "../db/phases.ts";
 import type { Queryable } from "../db/pool.ts";
 import type { RunRow } from "../db/runs.ts";
+import { countedAttempts } from "../db/slack.ts";
 import { usageTotals } from "../db/usage.ts";
-import type { ImplementationResult } from "../pipeline/implementation/schema.ts";
+import {
+  type ImplementationResult,
+  ImplementationResultSchema,
+} from "../pipeline/implementation/schema.ts";
 import { type Block, fields, paginate, type SlackMessage, sections } from "./blocks.ts";
 import { duration, esc, mentionIds, usd } from "./text.ts";
 
@@ -15,21 +20,18 @@ export interface RunSummary {
   durationMs: number;
 }
 
+/** The part of the implementation's output the final message shows; a run that never got there has none. */
+const GatesOnly = z.object({ gateResults: ImplementationResultSchema.shape.gateResults });
+
 export async function runSummary(db: Queryable, run: RunRow): Promise<RunSummary> {
   const usage = await usageTotals(db, run.id);
-  const attempts = await db.query<{ n: string }>(
-    "select count(*)::text as n from coder_attempts where run_id = $1 and status <> 'discarded'",
-    [run.id],
-  );
-  const impl = (await getPhaseResult(db, run.id, "implementation"))?.output as
-    | Partial<ImplementationResult>
-    | undefined;
+  const impl = GatesOnly.safeParse((await getPhaseResult(db, run.id, "implementation"))?.output);
   const end = run.finished_at ?? new Date();
   return {
     costUsd: usage.costUsd,
     tokens: usage.tokens,
-    attempts: Number(attempts.rows[0]?.n ?? 0),
-    gates: impl?.gateResults ?? [],
+    attempts: await countedAttempts(db, run.id),
+    gates: impl.success ? impl.data.gateResults : [],
     durationMs: end.getTime() - run.created_at.getTime(),
   };
 }
@@ -74,5 +76,5 @@ export function finalMessage(
       ),
     );
   }
-  return paginate(blocks, redact(`${title}: ${finished.message}`))[0]!;
+  return paginate(blocks, redact(`${title}: ${finished.message}`))[0];
 }

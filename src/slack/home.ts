@@ -1,10 +1,10 @@
 import type { types } from "@slack/bolt";
 import type { RunRow } from "../db/runs.ts";
+import { costs, type RunWithThread, runsInChannels, runsOfUser } from "../db/slack.ts";
 import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
 import { redactDeep } from "../redact.ts";
 import { type Block, context, divider, header, sections } from "./blocks.ts";
 import type { SlackCtx } from "./ctx.ts";
-import { costs, runsInChannels, runsOfUser } from "./store.ts";
 import { esc, LIMITS, link, truncate, usd } from "./text.ts";
 import { permalink, slackErrorCode, type WebClient } from "./web.ts";
 
@@ -58,7 +58,7 @@ export function homePublisher(ctx: SlackCtx, ttlMs = 60_000) {
       pool,
       [...mine, ...others].map((r) => r.id),
     );
-    const line = (r: RunRow) => runLine(ctx, r, cost.get(r.id) ?? 0);
+    const line = (r: RunWithThread) => runLine(ctx, r, cost.get(r.id) ?? 0);
     const blocks: Block[] = [
       header("Paul"),
       ...sections(
@@ -83,7 +83,7 @@ async function publishView(web: WebClient, user: string, blocks: Block[]): Promi
   await web.views.publish({ user_id: user, view });
 }
 
-function runLine(ctx: SlackCtx, r: RunRow, costUsd: number): Block[] {
+function runLine(ctx: SlackCtx, r: RunWithThread, costUsd: number): Block[] {
   const thread =
     r.channel && r.thread_ts
       ? link(permalink(ctx.identity.teamUrl, r.channel, r.thread_ts), r.id)

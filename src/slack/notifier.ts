@@ -1,10 +1,16 @@
-import pg from "pg";
-import { EVENTS_CHANNEL, eventsAfter, type RunEventRow } from "../db/events.ts";
+import { eventsAfter, type RunEventRow } from "../db/events.ts";
 import type { Pool } from "../db/pool.ts";
-import { getRun, type RunRow } from "../db/runs.ts";
+import {
+  type EventListener,
+  getSlackRun,
+  listenForRunEvents,
+  runsWithUnseenEvents,
+  type SlackRun,
+  setSlackCursor,
+  slackCursor,
+} from "../db/slack.ts";
 import { createCoalescer } from "./coalesce.ts";
 import { createSendQueue } from "./send-queue.ts";
-import { runsWithUnseenEvents, setSlackCursor, slackCursor } from "./store.ts";
 import { threadRenderer } from "./thread.ts";
 import { isTransient, slackErrorCode, type WebClient } from "./web.ts";
 
@@ -35,7 +41,6 @@ export interface Notifier {
   stop(): Promise<void>;
 }
 
-const LOCK = "select pg_try_advisory_lock(hashtext('paul:slack-notifier')) as ok";
 const MAX_TRANSIENT_FAILURES = 5;
 
 export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
@@ -47,34 +52,30 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   const thread = threadRenderer({ pool, web: o.web, redact: o.redact, coalescer, queue });
   const dirty = new Set<string>();
   const failures = new Map<string, number>();
-  let client: pg.Client | undefined;
+  let client: EventListener | undefined;
   let leader = false;
   let loop: Promise<void> | undefined;
   let stopped = false;
 
-  async function connect(): Promise<void> {
-    const c = new pg.Client({ connectionString: o.connectionString });
-    c.on("notification", (m) => {
-      if (m.channel === EVENTS_CHANNEL && m.payload) poke(m.payload);
+  async function connect(): Promise<EventListener> {
+    const l = await listenForRunEvents(o.connectionString, {
+      event: poke,
+      lost(e, which) {
+        if (!stopped) log(`slack notifier: database connection lost (${e.message}); reconnecting`);
+        if (client === which) {
+          client = undefined;
+          leader = false;
+        }
+      },
     });
-    c.on("error", (e) => {
-      if (!stopped) log(`slack notifier: database connection lost (${e.message}); reconnecting`);
-      if (client === c) {
-        client = undefined;
-        leader = false;
-      }
-      void c.end().catch(() => {});
-    });
-    await c.connect();
-    await c.query(`listen ${EVENTS_CHANNEL}`);
-    client = c;
+    client = l;
+    return l;
   }
 
   async function sweep(): Promise<void> {
     if (stopped) return;
-    if (!client) await connect();
-    if (!leader && client)
-      leader = (await client.query<{ ok: boolean }>(LOCK)).rows[0]?.ok === true;
+    const c = client ?? (await connect());
+    if (!leader) leader = await c.tryLead();
     if (!leader) return;
     for (const id of await runsWithUnseenEvents(pool)) poke(id);
   }
@@ -83,8 +84,8 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
     if (stopped || !leader) return;
     dirty.add(runId);
     loop ??= (async () => {
-      while (dirty.size > 0 && !stopped) {
-        const id = dirty.values().next().value as string;
+      for (const id of dirty) {
+        if (stopped) break;
         dirty.delete(id);
         await processRun(id).catch((e) => log(`slack: run ${id}: ${describe(e)}`));
       }
@@ -94,22 +95,13 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   }
 
   async function processRun(id: string): Promise<void> {
-    let run = await getRun(pool, id);
-    if (run?.origin !== "slack" || !run.channel) return;
+    // A run from another face has no thread to draw.
+    const run = await getSlackRun(pool, id);
+    if (!run) return;
     const events = await eventsAfter(pool, id, await slackCursor(pool, id));
     if (events.length === 0) return;
-    try {
-      run = await thread.ensureRoot(run);
-    } catch (e) {
-      if (isTransient(e)) return;
-      log(
-        `slack: run ${id} can't be shown in ${run.channel} (${describe(e)}); its events are skipped`,
-      );
-      await setSlackCursor(pool, id, events.at(-1)!.id);
-      return;
-    }
     // The root's redraws wait until this run's questions and outputs are out.
-    const release = queue.hold(run.channel!);
+    const release = queue.hold(run.channel);
     try {
       await showEvents(run, events);
     } finally {
@@ -117,7 +109,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
     }
   }
 
-  async function showEvents(run: RunRow, events: RunEventRow[]): Promise<void> {
+  async function showEvents(run: SlackRun, events: RunEventRow[]): Promise<void> {
     const id = run.id;
     for (const ev of events) {
       try {
@@ -132,14 +124,16 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         }
         log(`slack: run ${id}: ${ev.kind} could not be shown (${describe(e)})`);
         await queue
-          .send(run.channel!, "urgent", () =>
+          .send(run.channel, "urgent", () =>
             o.web.chat.postMessage({
-              channel: run.channel!,
-              thread_ts: run.thread_ts!,
+              channel: run.channel,
+              thread_ts: run.thread_ts,
               text: `:warning: Paul could not show a ${ev.kind.replace(/_/g, " ")} here (${slackErrorCode(e) ?? "error"}). \`paul show ${id}\` in a terminal has everything.`,
             }),
           )
-          .catch(() => {});
+          .catch((told: unknown) =>
+            log(`slack: run ${id}: the thread could not be told either (${describe(told)})`),
+          );
       }
       failures.delete(ev.id);
       await setSlackCursor(pool, id, ev.id);
@@ -168,9 +162,12 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
     async stop() {
       stopped = true;
       clearInterval(timer);
+      // The loop logs each run's failure itself and the coalescer reports through onError:
+      // neither rejects with anything not already told.
       await loop?.catch(() => {});
       await coalescer.idle().catch(() => {});
       coalescer.stop();
+      // Closing the LISTEN connection on the way out: a failure leaves nothing behind.
       await client?.end().catch(() => {});
       client = undefined;
       leader = false;

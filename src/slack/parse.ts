@@ -34,11 +34,11 @@ function tokenize(text: string): string[] {
 function flags(tokens: string[], known: readonly string[]) {
   const values: Record<string, string> = {};
   const rest: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
+  const left = [...tokens];
+  for (let t = left.shift(); t !== undefined; t = left.shift()) {
     const m = /^--([a-z]+)(?:=(.*))?$/.exec(t);
     if (m?.[1] && known.includes(m[1])) {
-      const v = m[2] ?? tokens[++i];
+      const v = m[2] ?? left.shift();
       if (!v || v.startsWith("--")) {
         throw bad(
           `--${m[1]} needs a value.`,

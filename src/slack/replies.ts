@@ -1,8 +1,8 @@
 import { pendingCta } from "../db/ctas.ts";
 import { addMemory } from "../db/memories.ts";
+import { runByThread } from "../db/slack.ts";
 import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
 import type { SlackCtx } from "./ctx.ts";
-import { runByThread } from "./store.ts";
 import { mention } from "./text.ts";
 
 export interface ThreadMessage {

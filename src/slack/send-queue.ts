@@ -19,11 +19,17 @@ export interface SendQueue {
   idle(): Promise<void>;
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 interface Task {
   key: string | undefined;
   priority: Priority;
-  fn: () => Promise<unknown>;
-  done: { resolve: (v: unknown) => void; reject: (e: unknown) => void }[];
+  /** A send hands its result to its caller itself; the waiters hear when it is done. */
+  fn: () => Promise<void>;
+  done: Waiter[];
 }
 
 interface Lane {
@@ -67,8 +73,8 @@ export function createSendQueue(): SendQueue {
     void t
       .fn()
       .then(
-        (v) => {
-          for (const d of t.done) d.resolve(v);
+        () => {
+          for (const d of t.done) d.resolve();
         },
         (e: unknown) => {
           for (const d of t.done) d.reject(e);
@@ -80,24 +86,28 @@ export function createSendQueue(): SendQueue {
       });
   };
 
-  function enqueue<T>(channel: string, t: Omit<Task, "done">): Promise<T> {
+  function enqueue(channel: string, t: Omit<Task, "done">, waiter: Waiter): void {
     const l = lane(channel);
     const same = t.key === undefined ? undefined : l.tasks.find((x) => x.key === t.key);
-    const p = new Promise<T>((resolve, reject) => {
-      const waiter = { resolve: resolve as (v: unknown) => void, reject };
-      if (same) {
-        same.fn = t.fn;
-        if (t.priority === "urgent") same.priority = "urgent";
-        same.done.push(waiter);
-      } else l.tasks.push({ ...t, done: [waiter] });
-    });
+    if (same) {
+      same.fn = t.fn;
+      if (t.priority === "urgent") same.priority = "urgent";
+      same.done.push(waiter);
+    } else l.tasks.push({ ...t, done: [waiter] });
     pump(channel);
-    return p;
   }
 
   return {
-    send: (channel, priority, fn) => enqueue(channel, { key: undefined, priority, fn }),
-    update: (channel, key, priority, fn) => enqueue(channel, { key, priority, fn }),
+    send: <T>(channel: string, priority: Priority, fn: () => Promise<T>) =>
+      new Promise<T>((resolve, reject) => {
+        const run = async () => resolve(await fn());
+        // Resolved by `run` with the result; only a failure comes through the waiter.
+        enqueue(channel, { key: undefined, priority, fn: run }, { resolve: () => {}, reject });
+      }),
+    update: (channel, key, priority, fn) =>
+      new Promise<void>((resolve, reject) => {
+        enqueue(channel, { key, priority, fn }, { resolve, reject });
+      }),
     hold(channel) {
       const l = lane(channel);
       l.holds++;

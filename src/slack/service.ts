@@ -1,6 +1,4 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { PaulError } from "../errors.ts";
+import { invariant, PaulError } from "../errors.ts";
 import type { Deps } from "../pipeline/deps.ts";
 import { createBoltApp } from "./app.ts";
 import { createApprovers } from "./approvers.ts";
@@ -58,12 +56,14 @@ export async function startSlackService(o: SlackServiceOptions): Promise<SlackSe
   try {
     if (cfg.slack.appToken) await app.start();
     else {
-      const server = (await app.start(o.port ?? cfg.slack.httpPort)) as Server;
-      port = (server.address() as AddressInfo).port;
+      const address = (await app.start(o.port ?? cfg.slack.httpPort)).address();
+      // A TCP listener's address is an object; only a pipe's is a string.
+      invariant(typeof address === "object" && address !== null, "the HTTP receiver has no port");
+      port = address.port;
     }
   } catch (e) {
     await notifier.stop();
-    const inUse = (e as NodeJS.ErrnoException).code === "EADDRINUSE";
+    const inUse = e instanceof Error && "code" in e && e.code === "EADDRINUSE";
     if (!inUse) throw e;
     throw new PaulError(
       "config_invalid",
@@ -80,7 +80,9 @@ export async function startSlackService(o: SlackServiceOptions): Promise<SlackSe
     identity,
     notifier,
     async stop() {
-      await app.stop().catch(() => {});
+      await app
+        .stop()
+        .catch((e: unknown) => o.log(`slack: the Bolt app did not stop cleanly: ${String(e)}`));
       await notifier.stop();
     },
   };

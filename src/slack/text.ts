@@ -3,7 +3,7 @@
  * mrkdwn is escaped, and how long text is cut into pieces Slack accepts
  * without losing a character.
  */
-export const LIMITS = {
+export const LIMITS = Object.freeze({
   blocksPerMessage: 50,
   blocksPerView: 100,
   sectionText: 3000,
@@ -17,7 +17,7 @@ export const LIMITS = {
   actionId: 255,
   messageText: 40_000,
   modalTitle: 24,
-} as const;
+});
 
 /** Model and user text must not turn into links, mentions or broadcasts. */
 export function esc(s: string): string {

@@ -1,10 +1,19 @@
 import { type CtaRow, getCta } from "../db/ctas.ts";
-import { eventsAfter, type RunEventMap, type RunEventRow } from "../db/events.ts";
+import { eventsAfter, type RunEventRow } from "../db/events.ts";
 import { getPhaseResult } from "../db/phases.ts";
 import type { Pool } from "../db/pool.ts";
-import { getRun, type RunRow, updateRun } from "../db/runs.ts";
+import type { RunRow } from "../db/runs.ts";
+import {
+  ctaMessage,
+  getSlackRun,
+  openCtaMessages,
+  type SlackRun,
+  type SlackThread,
+  saveCtaMessage,
+} from "../db/slack.ts";
 import { usageTotals } from "../db/usage.ts";
-import type { Approaches } from "../pipeline/approaches/schema.ts";
+import { invariant } from "../errors.ts";
+import { type Approaches, ApproachesSchema } from "../pipeline/approaches/schema.ts";
 import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
 import type { SlackMessage } from "./blocks.ts";
 import { foldEvents } from "./checklist.ts";
@@ -14,7 +23,6 @@ import { finalMessage, runSummary } from "./final.ts";
 import { phaseOutputMessages } from "./outputs.ts";
 import { rootMessage } from "./root.ts";
 import type { Priority, SendQueue } from "./send-queue.ts";
-import { messageRef, openCtaMessages, setMessageRef } from "./store.ts";
 import { esc } from "./text.ts";
 import type { WebClient } from "./web.ts";
 
@@ -32,9 +40,7 @@ export interface ThreadDeps {
 }
 
 export interface ThreadRenderer {
-  /** Post the root message of a run that has none yet. */
-  ensureRoot(run: RunRow): Promise<RunRow>;
-  handle(run: RunRow, ev: RunEventRow): Promise<void>;
+  handle(run: SlackRun, ev: RunEventRow): Promise<void>;
   scheduleRoot(runId: string): void;
 }
 
@@ -52,31 +58,35 @@ export function threadRenderer(d: ThreadDeps): ThreadRenderer {
   const { pool, web, redact, queue } = d;
   const lastRoot = new Map<string, string>();
 
-  const reply = async (run: RunRow, m: SlackMessage) =>
-    queue.send(run.channel!, "urgent", () =>
+  /** A reply in the run's thread; resolves to the posted message's ts. */
+  const reply = async (t: SlackThread, m: SlackMessage): Promise<string> => {
+    const r = await queue.send(t.channel, "urgent", () =>
       web.chat.postMessage({
-        channel: run.channel!,
-        thread_ts: run.thread_ts!,
+        channel: t.channel,
+        thread_ts: t.thread_ts,
         text: m.text,
         ...(m.blocks.length ? { blocks: m.blocks } : {}),
         unfurl_links: false,
       }),
     );
-  const note = (run: RunRow, text: string) =>
-    reply(run, { text: redact(text).slice(0, 3000), blocks: [] });
+    invariant(r.ts, "Slack accepted a reply without saying its ts");
+    return r.ts;
+  };
+  const note = (t: SlackThread, text: string) =>
+    reply(t, { text: redact(text).slice(0, 3000), blocks: [] });
 
   /** Drawn when its turn comes, from everything known by then, so a merged update shows the latest. */
   async function updateRoot(runId: string, priority: Priority): Promise<void> {
-    const queued = await getRun(pool, runId);
-    if (!queued?.channel || !queued.thread_ts) return;
+    const queued = await getSlackRun(pool, runId);
+    if (!queued) return;
     await queue.update(queued.channel, `root:${runId}`, priority, async () => {
-      const run = (await getRun(pool, runId)) ?? queued;
+      const run = (await getSlackRun(pool, runId)) ?? queued;
       const msg = await renderRoot(pool, run, redact);
       const json = JSON.stringify(msg);
       if (lastRoot.get(runId) === json) return;
       await web.chat.update({
-        channel: queued.channel!,
-        ts: queued.thread_ts!,
+        channel: run.channel,
+        ts: run.thread_ts,
         text: msg.text,
         blocks: msg.blocks,
       });
@@ -91,57 +101,48 @@ export function threadRenderer(d: ThreadDeps): ThreadRenderer {
   async function approachesOf(cta: CtaRow): Promise<Approaches | undefined> {
     if (cta.kind !== "choice") return undefined;
     const revision = cta.phase === "approaches" ? cta.revision : undefined;
-    return (await getPhaseResult(pool, cta.run_id, "approaches", revision))?.output as
-      | Approaches
-      | undefined;
+    const stored = await getPhaseResult(pool, cta.run_id, "approaches", revision);
+    // Stored by the approaches phase after this same check; a row that fails it shows no approaches.
+    const parsed = ApproachesSchema.safeParse(stored?.output);
+    return parsed.success ? parsed.data : undefined;
   }
 
-  async function postCta(run: RunRow, ctaId: string): Promise<void> {
+  async function postCta(run: SlackRun, ctaId: string): Promise<void> {
     const cta = await getCta(pool, ctaId);
-    if (!cta || messageRef(cta)) return;
+    if (!cta || (await ctaMessage(pool, cta.id))) return;
     const approaches = await approachesOf(cta);
     if (cta.status !== "pending") {
       // Decided (from a terminal) before its message went out: show the outcome only.
-      const r = await reply(run, decidedMessage(cta, approaches, redact));
-      await setMessageRef(pool, cta.id, { channel: run.channel!, ts: r.ts!, closed: true });
+      const ts = await reply(run, decidedMessage(cta, approaches, redact));
+      await saveCtaMessage(pool, { cta_id: cta.id, channel: run.channel, ts, closed: true });
       return;
     }
     const { preface, question } = ctaMessages(cta, run, approaches, redact);
     for (const m of preface) await reply(run, m);
-    const r = await reply(run, question);
-    await setMessageRef(pool, cta.id, { channel: run.channel!, ts: r.ts! });
+    const ts = await reply(run, question);
+    await saveCtaMessage(pool, { cta_id: cta.id, channel: run.channel, ts, closed: false });
   }
 
   /** Replace a question's buttons with who decided what, or with "closed". */
   async function closeCta(ctaId: string): Promise<void> {
     const cta = await getCta(pool, ctaId);
-    const ref = cta && messageRef(cta);
-    if (!cta || !ref || ref.closed || cta.status === "pending") return;
+    const posted = cta && (await ctaMessage(pool, cta.id));
+    if (!cta || !posted || posted.closed || cta.status === "pending") return;
     const approaches = await approachesOf(cta);
     const m = decidedMessage(cta, approaches, redact);
-    await queue.send(ref.channel, "urgent", () =>
-      web.chat.update({ channel: ref.channel, ts: ref.ts, text: m.text, blocks: m.blocks }),
+    await queue.send(posted.channel, "urgent", () =>
+      web.chat.update({ channel: posted.channel, ts: posted.ts, text: m.text, blocks: m.blocks }),
     );
-    await setMessageRef(pool, cta.id, { ...ref, closed: true });
+    await saveCtaMessage(pool, { ...posted, closed: true });
   }
 
   return {
     scheduleRoot,
 
-    async ensureRoot(run) {
-      if (run.thread_ts || !run.channel) return run;
-      const msg = await renderRoot(pool, run, redact);
-      const channel = run.channel;
-      const r = await queue.send(channel, "urgent", () =>
-        web.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks }),
-      );
-      return (await updateRun(pool, run.id, { thread_ts: r.ts! })) ?? run;
-    },
-
     async handle(run, ev) {
       switch (ev.kind) {
         case "phase_started": {
-          const { phase, revision } = ev.data as RunEventMap["phase_started"];
+          const { phase, revision } = ev.data;
           if (revision > 0 && (phase === "analysis" || phase === "approaches")) {
             await note(
               run,
@@ -151,7 +152,7 @@ export function threadRenderer(d: ThreadDeps): ThreadRenderer {
           break;
         }
         case "phase_output": {
-          const { phase, revision } = ev.data as RunEventMap["phase_output"];
+          const { phase, revision } = ev.data;
           const result = await getPhaseResult(pool, run.id, phase, revision);
           if (result)
             for (const m of phaseOutputMessages(phase, revision, result.output, redact))
@@ -159,10 +160,10 @@ export function threadRenderer(d: ThreadDeps): ThreadRenderer {
           break;
         }
         case "warning":
-          await note(run, `:warning: ${esc((ev.data as RunEventMap["warning"]).message)}`);
+          await note(run, `:warning: ${esc(ev.data.message)}`);
           break;
         case "retrying": {
-          const r = ev.data as RunEventMap["retrying"];
+          const r = ev.data;
           await note(
             run,
             `:repeat: ${esc(r.phase)} hit a temporary problem and will be retried (attempt ${r.attempt}): ${esc(r.message)}`,
@@ -170,16 +171,15 @@ export function threadRenderer(d: ThreadDeps): ThreadRenderer {
           break;
         }
         case "cta_created":
-          await postCta(run, (ev.data as RunEventMap["cta_created"]).ctaId);
+          await postCta(run, ev.data.ctaId);
           break;
         case "cta_resolved":
-          await closeCta((ev.data as RunEventMap["cta_resolved"]).ctaId);
+          await closeCta(ev.data.ctaId);
           break;
         case "run_finished": {
-          for (const cta of await openCtaMessages(pool, run.id)) await closeCta(cta.id);
-          const fresh = (await getRun(pool, run.id)) ?? run;
-          const f = ev.data as RunEventMap["run_finished"];
-          await reply(fresh, finalMessage(fresh, f, await runSummary(pool, fresh), redact));
+          for (const m of await openCtaMessages(pool, run.id)) await closeCta(m.cta_id);
+          const fresh = (await getSlackRun(pool, run.id)) ?? run;
+          await reply(fresh, finalMessage(fresh, ev.data, await runSummary(pool, fresh), redact));
           // The root's last state is the run's result, not a cosmetic redraw: it goes now,
           // held channel or not, and takes the place of any redraw still waiting.
           d.coalescer.drop(run.id);

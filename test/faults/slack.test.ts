@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, expect } from "vitest";
-import type { RunRow } from "../../src/db/runs.ts";
+import type { RunWithThread } from "../../src/db/slack.ts";
 import {
   CHANNEL,
   type Harness,
   REPO,
   REQUESTER,
+  RUNS,
   SIGNING_SECRET,
   startHarness,
   waitFor,
@@ -25,8 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const runs = async () =>
-  (await h.db.pool.query<RunRow>("select * from runs order by created_at")).rows;
+const runs = async () => (await h.db.pool.query<RunWithThread>(`${RUNS} order by created_at`)).rows;
 const rootPosts = (s: FakeSlack) =>
   s.callsTo("chat.postMessage").filter((c) => c.args.thread_ts === undefined && c.status === 200);
 /** Messages Slack accepted more than once with the same content in the same place. */
@@ -195,7 +195,7 @@ faultTest(
       await w.command(`build Add a farewell(name) function with tests --repo ${REPO}`);
       const run = await waitFor(
         "the run",
-        async () => (await w.db.pool.query<RunRow>("select * from runs")).rows[0],
+        async () => (await w.db.pool.query<RunWithThread>(RUNS)).rows[0],
         60_000,
       );
       const thread = () => w.slack.thread(CHANNEL, run.thread_ts!);
@@ -225,9 +225,7 @@ faultTest(
       expect(renderMessage(final)).toContain(`<${pr!.html_url}|pull request #1>`);
       expect(renderMessage(thread()[0]!)).toContain(":white_check_mark: done");
       expect(thread().filter((m) => m.blocks.some((b) => b.type === "actions"))).toEqual([]);
-      const status = (await w.db.pool.query<RunRow>("select * from runs")).rows.map(
-        (r) => r.status,
-      );
+      const status = (await w.db.pool.query<RunWithThread>(RUNS)).rows.map((r) => r.status);
       expect(status).toEqual(["done"]);
       expect(w.slack.rateLimited()).toBe(60);
       // Only 429s were refused, and each was retried.

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
 import { git } from "../../src/workspace/git.ts";
-import { CHANNEL, type Harness, REPO, REQUESTER, startHarness, waitFor } from "./harness.ts";
+import { CHANNEL, type Harness, REPO, REQUESTER, RUNS, startHarness, waitFor } from "./harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -165,10 +165,7 @@ test("/paul repo sets the channel's repository, and /paul build then uses it wit
   expect(await answer(await h.command("repo"))).toContain(`This channel builds on \`${REPO}\``);
 
   await h.command("build add a farewell function");
-  const run = await waitFor(
-    "the run",
-    async () => (await h.db.pool.query("select * from runs")).rows[0],
-  );
+  const run = await waitFor("the run", async () => (await h.db.pool.query(RUNS)).rows[0]);
   expect(run).toMatchObject({
     origin: "slack",
     requester: REQUESTER,
@@ -217,8 +214,7 @@ test("an existing --base is used by /paul repo and /paul build", async () => {
   await h.command(`build add a wave function --repo ${REPO} --base release`);
   const run = await waitFor(
     "the run on release",
-    async () =>
-      (await h.db.pool.query("select * from runs where feature = 'add a wave function'")).rows[0],
+    async () => (await h.db.pool.query(`${RUNS} where feature = 'add a wave function'`)).rows[0],
   );
   expect(run).toMatchObject({ repo_spec: REPO, base_branch: "release" });
 });

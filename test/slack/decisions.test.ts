@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { RunRow } from "../../src/db/runs.ts";
+import type { RunWithThread } from "../../src/db/slack.ts";
 import { ANALYSIS as ANALYSIS_OUT } from "../../src/pipeline/analysis/schema.ts";
 import type { Approaches } from "../../src/pipeline/approaches/schema.ts";
 import { APPROACHES as APPROACHES_OUT } from "../../src/pipeline/approaches/schema.ts";
@@ -7,7 +7,7 @@ import { JUDGING, type Judging, type Lens } from "../../src/pipeline/judging/sch
 import { completePhase } from "../../src/pipeline/run.ts";
 import { choiceOptions, OPTIONS } from "../../src/pipeline/transitions.ts";
 import type { FakeMessage } from "../support/fake-slack.ts";
-import { CHANNEL, type Harness, REPO, startHarness, waitFor } from "./harness.ts";
+import { CHANNEL, type Harness, REPO, RUNS, startHarness, waitFor } from "./harness.ts";
 import { renderMessage } from "./render-thread.ts";
 
 /**
@@ -15,14 +15,11 @@ import { renderMessage } from "./render-thread.ts";
  * outputs are stored directly, so every job a click enqueues stays visible.
  */
 let h: Harness;
-let run: RunRow;
+let run: RunWithThread;
 beforeAll(async () => {
   h = await startHarness({ approvers: "S0LEADS", slack: { usergroups: { S0LEADS: ["U0LEAD"] } } });
   await h.command(`build add a farewell function --repo ${REPO}`);
-  run = await waitFor(
-    "the run",
-    async () => (await h.db.pool.query<RunRow>("select * from runs")).rows[0],
-  );
+  run = await waitFor("the run", async () => (await h.db.pool.query<RunWithThread>(RUNS)).rows[0]);
 });
 afterAll(async () => h?.close());
 

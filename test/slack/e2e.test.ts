@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { RunRow } from "../../src/db/runs.ts";
+import type { RunWithThread } from "../../src/db/slack.ts";
 import type { FakeMessage } from "../support/fake-slack.ts";
-import { CHANNEL, type Harness, REPO, REQUESTER, startHarness, waitFor } from "./harness.ts";
+import { CHANNEL, type Harness, REPO, REQUESTER, RUNS, startHarness, waitFor } from "./harness.ts";
 import { renderMessage, renderThread, threadText } from "./render-thread.ts";
 
 let h: Harness;
@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (h && process.env.PAUL_SLACK_THREAD_OUT) {
-    const run = (await h.db.pool.query<RunRow>("select * from runs")).rows[0];
+    const run = (await h.db.pool.query<RunWithThread>(RUNS)).rows[0];
     const t = run?.thread_ts ? h.slack.thread(CHANNEL, run.thread_ts) : [];
     const root = t[0];
     const mid = root?.history
@@ -43,8 +43,8 @@ const hasButton = (m: FakeMessage, label: string) =>
       (b.elements as { text: { text: string } }[]).some((e) => e.text.text === label),
   );
 
-async function run(): Promise<RunRow> {
-  return (await h.db.pool.query<RunRow>("select * from runs")).rows[0]!;
+async function run(): Promise<RunWithThread> {
+  return (await h.db.pool.query<RunWithThread>(RUNS)).rows[0]!;
 }
 const thread = async () => {
   const r = await run();
@@ -66,7 +66,7 @@ test("/paul build → buttons → a PR on GitHub, with the thread showing every 
   // The root message: header with feature, repo, requester and run id, and the checklist.
   const r = await waitFor(
     "the run",
-    async () => (await h.db.pool.query<RunRow>("select * from runs")).rows[0],
+    async () => (await h.db.pool.query<RunWithThread>(RUNS)).rows[0],
   );
   const root = h.slack.thread(CHANNEL, r.thread_ts!)[0]!;
   const rootText = renderMessage(root);

@@ -45,6 +45,9 @@ export const MODEL_KEY = "sk-ant-test-key-for-the-recorded-model";
 export const REPO = "acme/greetings";
 export const CHANNEL = "C0BUILDS";
 export const REQUESTER = "U0REQUESTER";
+/** The runs with their Slack threads (a RunWithThread each): `${RUNS} where …`. */
+export const RUNS =
+  "select r.*, t.channel, t.thread_ts from runs r left join slack_threads t on t.run_id = r.id";
 
 const SAMPLE = fileURLToPath(new URL("../../src/demo/sample/", import.meta.url));
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { RunRow } from "../../src/db/runs.ts";
+import type { RunWithThread } from "../../src/db/slack.ts";
 import { insertUsage } from "../../src/db/usage.ts";
-import { type Harness, REPO, startHarness, waitFor } from "./harness.ts";
+import { type Harness, REPO, RUNS, startHarness, waitFor } from "./harness.ts";
 
 /** App Home: the user's runs, then the runs in channels they are in, and nothing from elsewhere. */
 let h: Harness;
-const byChannel: Record<string, RunRow> = {};
+const byChannel: Record<string, RunWithThread> = {};
 beforeAll(async () => {
   h = await startHarness({
     slack: { memberships: { U0ALICE: ["C0SHARED", "C0ALICE"], U0BOB: ["C0SHARED"] } },
@@ -15,7 +15,7 @@ beforeAll(async () => {
     byChannel[feature] = await waitFor(
       feature,
       async () =>
-        (await h.db.pool.query<RunRow>("select * from runs where feature = $1", [feature])).rows[0],
+        (await h.db.pool.query<RunWithThread>(`${RUNS} where feature = $1`, [feature])).rows[0],
     );
   };
   await start("U0ALICE", "C0ALICE", "alice's own feature");

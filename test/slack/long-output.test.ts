@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { RunRow } from "../../src/db/runs.ts";
+import type { RunWithThread } from "../../src/db/slack.ts";
 import { roleOf, submit } from "../../src/demo/model-server.ts";
 import { demoModel } from "../../src/demo/script.ts";
-import { CHANNEL, type Harness, REPO, startHarness, waitFor } from "./harness.ts";
+import { CHANNEL, type Harness, REPO, RUNS, startHarness, waitFor } from "./harness.ts";
 import { renderMessage, threadText } from "./render-thread.ts";
 
 /** An analysis far over every Slack limit: a 9,000-character summary and 1,200 files. */
@@ -40,7 +40,7 @@ test("a very long analysis is posted within Slack's limits, split across blocks 
   await h.command(`build Add a farewell(name) function --repo ${REPO}`);
   const run = await waitFor(
     "the run",
-    async () => (await h.db.pool.query<RunRow>("select * from runs")).rows[0],
+    async () => (await h.db.pool.query<RunWithThread>(RUNS)).rows[0],
   );
   const thread = () => h.slack.thread(CHANNEL, run.thread_ts!);
   await waitFor(

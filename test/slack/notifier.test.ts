@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { insertEvent } from "../../src/db/events.ts";
-import type { RunRow } from "../../src/db/runs.ts";
-import { CHANNEL, type Harness, REPO, startHarness, waitFor } from "./harness.ts";
+import type { RunWithThread } from "../../src/db/slack.ts";
+import { CHANNEL, type Harness, REPO, RUNS, startHarness, waitFor } from "./harness.ts";
 import { renderMessage } from "./render-thread.ts";
 
 /**
@@ -10,14 +10,11 @@ import { renderMessage } from "./render-thread.ts";
  * database so a restart neither reposts nor misses anything.
  */
 let h: Harness;
-let run: RunRow;
+let run: RunWithThread;
 beforeAll(async () => {
   h = await startHarness({ sweepMs: 60_000, updateIntervalMs: 1000 });
   await h.command(`build add a farewell function --repo ${REPO}`);
-  run = await waitFor(
-    "the run",
-    async () => (await h.db.pool.query<RunRow>("select * from runs")).rows[0],
-  );
+  run = await waitFor("the run", async () => (await h.db.pool.query<RunWithThread>(RUNS)).rows[0]);
   await h.service.notifier.idle();
 });
 afterAll(async () => h?.close());

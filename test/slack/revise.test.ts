@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { RunRow } from "../../src/db/runs.ts";
+import type { RunWithThread } from "../../src/db/slack.ts";
 import { promptText, roleOf } from "../../src/demo/model-server.ts";
 import type { FakeMessage } from "../support/fake-slack.ts";
-import { CHANNEL, type Harness, REPO, REQUESTER, startHarness, waitFor } from "./harness.ts";
+import { CHANNEL, type Harness, REPO, REQUESTER, RUNS, startHarness, waitFor } from "./harness.ts";
 import { renderMessage, threadText } from "./render-thread.ts";
 
 let h: Harness;
-let run: RunRow;
+let run: RunWithThread;
 beforeAll(async () => {
   h = await startHarness({ worker: true });
   await h.command(`build Add a farewell(name) function --repo ${REPO}`);
-  run = await waitFor(
-    "the run",
-    async () => (await h.db.pool.query<RunRow>("select * from runs")).rows[0],
-  );
+  run = await waitFor("the run", async () => (await h.db.pool.query<RunWithThread>(RUNS)).rows[0]);
 }, 180_000);
 afterAll(async () => h?.close());
 

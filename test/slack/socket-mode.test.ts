@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import type { RunRow } from "../../src/db/runs.ts";
-import { type Harness, REPO, REQUESTER, startHarness, waitFor } from "./harness.ts";
+import type { RunWithThread } from "../../src/db/slack.ts";
+import { type Harness, REPO, REQUESTER, RUNS, startHarness, waitFor } from "./harness.ts";
 import { slashCommand } from "./payloads.ts";
 
 /** With an app-level token, Paul connects out over Socket Mode: no public URL, same listeners. */
@@ -44,7 +44,7 @@ test("/paul build over the socket starts a run and posts its thread root", async
   expect(ack.payload ?? {}).toEqual({});
   const run = await waitFor(
     "the run",
-    async () => (await h.db.pool.query<RunRow>("select * from runs")).rows[0],
+    async () => (await h.db.pool.query<RunWithThread>(RUNS)).rows[0],
   );
   expect(run).toMatchObject({ origin: "slack", channel: "C0SOCKET", requester: REQUESTER });
   expect(h.slack.callsTo("chat.postMessage")[0]?.response.ts).toBe(run.thread_ts);
