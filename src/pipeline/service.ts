@@ -18,7 +18,14 @@ import type { Deps } from "./deps.ts";
 import type { Doc } from "./doc.ts";
 import { enqueuePhase, startRun } from "./flow.ts";
 import { isPhase, outputDoc, phaseTitle } from "./phases.ts";
-import { type Draft, prepareNow, prepareOnGithub } from "./prepare.ts";
+import {
+  type Draft,
+  githubRepoRef,
+  prepareNow,
+  prepareOnGithub,
+  reachRepo,
+  requireBranch,
+} from "./prepare.ts";
 import { cancelRun } from "./run.ts";
 
 /** Checking a request needs no database: a terminal validates before opening one. */
@@ -69,6 +76,13 @@ export function runService(deps: Deps) {
     /** Check a request and clone now (a terminal can wait): base commit and gates are pinned. */
     prepareNow: (req: { feature: string; repo: string; base?: string | undefined }, cwd: string) =>
       prepareNow(cfg, req, cwd),
+
+    /** A GitHub repository (and a base branch in it) checked through the API, for a face setting a default. */
+    async checkGithubRepo(r: { owner: string; name: string; base?: string | undefined }) {
+      const access = await reachRepo(deps, r.owner, r.name);
+      if (r.base) await requireBranch(deps, { ...r, access }, r.base, "flag");
+      return { repo: githubRepoRef(cfg.github.webUrl, r.owner, r.name), access };
+    },
 
     /** Check a GitHub request through the API only (Slack must answer in seconds); the first job clones. */
     prepareOnGithub: (req: Parameters<typeof prepareOnGithub>[1]) => prepareOnGithub(deps, req),

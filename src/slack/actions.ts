@@ -3,7 +3,6 @@ import { z } from "zod";
 import { type CtaRow, DecisionSchema, getCta } from "../db/ctas.ts";
 import { getRun, type RunRow } from "../db/runs.ts";
 import { isPaulError, PaulError } from "../errors.ts";
-import { resolveCta } from "../pipeline/cta.ts";
 import { parseButtonValue } from "./cta-blocks.ts";
 import { errorReply, type SlackCtx } from "./ctx.ts";
 import { esc, mentionIds, truncate } from "./text.ts";
@@ -52,7 +51,7 @@ export async function onCtaClick(ctx: SlackCtx, click: Click, whisper: Whisper):
         `That decision is not valid: ${decision.error.issues[0]?.message}`,
       );
     }
-    await resolveCta(ctx.deps.pool, cta.id, decision.data, click.user);
+    await ctx.service.answer(cta.id, decision.data, click.user);
   } catch (e) {
     await whisper(staleOrError(ctx, e));
   }
@@ -93,12 +92,7 @@ export async function onReviseSubmit(
     const { cta, run } = await load(ctx, meta.data.cta);
     if (!(await ctx.approvers.mayDecide(s.user, run)))
       return await whisper(ctx.approvers.refusal(run));
-    await resolveCta(
-      ctx.deps.pool,
-      cta.id,
-      { action: "revise", feedback: s.feedback.trim() },
-      s.user,
-    );
+    await ctx.service.answer(cta.id, { action: "revise", feedback: s.feedback.trim() }, s.user);
   } catch (e) {
     await whisper(staleOrError(ctx, e));
   }

@@ -1,4 +1,3 @@
-import { newRunId } from "../db/runs.ts";
 import {
   getChannelRepo,
   insertSlackThread,
@@ -6,16 +5,11 @@ import {
   slackOriginRef,
 } from "../db/slack.ts";
 import { invariant, PaulError, toPaulError } from "../errors.ts";
-import { type BranchCheck, checkBranch } from "../github/branches.ts";
-import { checkRepoAccess, type RepoAccess } from "../github/pulls.ts";
-import { startRun } from "../pipeline/flow.ts";
-import { type RepoRef, resolveRepoSpec } from "../workspace/repo.ts";
 import type { SlackMessage } from "./blocks.ts";
 import { foldEvents } from "./checklist.ts";
 import type { SlackCtx } from "./ctx.ts";
 import { parseRepoName } from "./parse.ts";
 import { rootMessage } from "./root.ts";
-import { truncate } from "./text.ts";
 import { isRateLimited, onRateLimited, slackErrorCode } from "./web.ts";
 
 /**
@@ -42,20 +36,21 @@ export async function slackBuild(
     );
   }
   const { owner, name } = parseRepoName(repoName, cfg.github.webUrl);
-  const access = await reachRepo(ctx, owner, name);
-  const chosen = c.base ?? channelRepo?.base_branch ?? undefined;
-  if (chosen) {
-    await requireBranch(ctx, { owner, name, access }, chosen, c.base ? "flag" : "channel");
-  }
-  const base = chosen ?? access.defaultBranch;
-  const repo = githubRepoRef(cfg.github.webUrl, owner, name);
-  const id = newRunId();
+  const base = c.base ?? channelRepo?.base_branch ?? undefined;
+  const draft = await ctx.service.prepareOnGithub({
+    feature: c.feature,
+    owner,
+    name,
+    base,
+    from: c.base ? "flag" : "channel",
+  });
+  const { id, repo } = draft;
   const root = rootMessage(
     {
       id,
-      feature: c.feature,
+      feature: draft.feature,
       repo_spec: repo.spec,
-      base_branch: base,
+      base_branch: draft.base.branch,
       requester: who.user,
       pr_url: null,
       pr_number: null,
@@ -88,21 +83,9 @@ export async function slackBuild(
     );
   }
   try {
-    await startRun(
-      pool,
-      {
-        id,
-        feature: c.feature,
-        repoSpec: repo.spec,
-        repoUrl: repo.url,
-        repoKey: repo.key,
-        baseBranch: base,
-        origin: "slack",
-        originRef: slackOriginRef(thread),
-        requester: who.user,
-        budgetUsd: cfg.budget.usd,
-        budgetTokens: cfg.budget.tokens,
-      },
+    await ctx.service.start(
+      draft,
+      { origin: "slack", ref: slackOriginRef(thread), requester: who.user },
       (tx, run) => insertSlackThread(tx, run.id, thread),
     );
   } catch (e) {
@@ -143,67 +126,4 @@ async function postRoot(
   return onRateLimited(notice, () =>
     ctx.web.chat.postMessage({ channel, text: root.text, blocks: root.blocks }),
   );
-}
-
-/** The repository through GitHub's API with Paul's credentials, and its default branch. */
-export async function reachRepo(ctx: SlackCtx, owner: string, name: string): Promise<RepoAccess> {
-  try {
-    return await checkRepoAccess(ctx.deps.github(), owner, name);
-  } catch (e) {
-    const err = toPaulError(e);
-    const hint = err.retryable
-      ? "GitHub did not answer properly; try again in a minute"
-      : "check the owner/name for typos; for a private repository, give Paul's GitHub token (GITHUB_TOKEN) access to it";
-    throw new PaulError(
-      "repo_unreachable",
-      `Paul can't reach \`${owner}/${name}\` with its GitHub credentials: ${err.message}`,
-      { hint, cause: e },
-    );
-  }
-}
-
-/**
- * Fails with base_branch_missing when `branch` is not in the repository, so a
- * mistyped or deleted base is told now rather than by the run's first job.
- * `from` says where the name came from, which decides how to fix it.
- */
-export async function requireBranch(
-  ctx: SlackCtx,
-  r: { owner: string; name: string; access: RepoAccess },
-  branch: string,
-  from: "flag" | "channel",
-): Promise<void> {
-  const repo = `${r.owner}/${r.name}`;
-  const shown = truncate(branch, 100);
-  // The run's base is resolved the same way, so `refs/heads/main` is as good as `main`.
-  const wanted = branch.trim().replace(/^refs\/heads\//, "");
-  let check: BranchCheck;
-  try {
-    check = await checkBranch(ctx.deps.github(), r.owner, r.name, wanted);
-  } catch (e) {
-    const err = toPaulError(e);
-    const hint = err.retryable ? "GitHub did not answer properly; try again in a minute" : err.hint;
-    throw new PaulError(err.code, `Paul can't check branch '${shown}' in ${repo}: ${err.message}`, {
-      ...(hint ? { hint } : {}),
-      cause: e,
-    });
-  }
-  if (check.exists) return;
-  const names = check.suggestions.map((b) => `\`${b}\``).join(", ");
-  const fix =
-    from === "flag"
-      ? `leave out --base to use the default branch \`${r.access.defaultBranch}\``
-      : `it is this channel's default base: change it with \`/paul repo ${repo} --base <branch>\`, or give this build a --base`;
-  // One page of names, which may not be all of them.
-  const hint = names
-    ? `Existing branches include ${names}; ${fix}.`
-    : "The repository has no branches yet; push a first commit to it.";
-  throw new PaulError("base_branch_missing", `Branch '${shown}' does not exist in ${repo}`, {
-    hint,
-  });
-}
-
-export function githubRepoRef(webUrl: string, owner: string, name: string): RepoRef {
-  const ref = resolveRepoSpec(`${webUrl}/${owner}/${name}`, { githubWebUrl: webUrl, cwd: "/" });
-  return { ...ref, spec: `${owner}/${name}` };
 }

@@ -10,8 +10,7 @@ import {
 import { usageTotals } from "../db/usage.ts";
 import { PaulError } from "../errors.ts";
 import { isPhase, PHASE_TITLES } from "../pipeline/phases.ts";
-import { cancelRun } from "../pipeline/run.ts";
-import { githubRepoRef, reachRepo, requireBranch, slackBuild } from "./build.ts";
+import { slackBuild } from "./build.ts";
 import { errorReply, type Reply, type SlackCtx } from "./ctx.ts";
 import { parseCommand, parseRepoName, RUN_ID, USAGE } from "./parse.ts";
 import { esc, link, mention, truncate, usd } from "./text.ts";
@@ -77,9 +76,12 @@ async function run(
         );
       }
       const { owner, name } = parseRepoName(c.repo, cfg.github.webUrl);
-      const access = await reachRepo(ctx, owner, name);
-      if (c.base) await requireBranch(ctx, { owner, name, access }, c.base, "flag");
-      const repo = githubRepoRef(cfg.github.webUrl, owner, name).spec;
+      const { repo: ref, access } = await ctx.service.checkGithubRepo({
+        owner,
+        name,
+        base: c.base,
+      });
+      const repo = ref.spec;
       await setChannelRepo(pool, {
         channel: who.channel,
         repo,
@@ -117,7 +119,7 @@ async function run(
       const target = await findRun(ctx, c.run);
       if (!(await ctx.approvers.mayDecide(who.user, target)))
         return ephemeral(ctx.approvers.refusal(target));
-      await cancelRun(pool, target.id, who.user);
+      await ctx.service.cancel(target.id, who.user);
       return ephemeral(
         `:no_entry_sign: Run \`${target.id}\` is cancelled; its thread says so too.`,
       );

@@ -1,5 +1,6 @@
 import { isPaulError, toPaulError } from "../errors.ts";
 import type { Deps } from "../pipeline/deps.ts";
+import type { RunService } from "../pipeline/service.ts";
 import type { Approvers } from "./approvers.ts";
 import type { Block } from "./blocks.ts";
 import { esc } from "./text.ts";
@@ -8,6 +9,8 @@ import type { Identity, WebClient } from "./web.ts";
 /** What every Slack listener needs; built once by the Slack service. */
 export interface SlackCtx {
   deps: Deps;
+  /** The one way into the pipeline. */
+  service: RunService;
   web: WebClient;
   approvers: Approvers;
   identity: Identity;

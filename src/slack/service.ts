@@ -1,5 +1,6 @@
 import { invariant, PaulError } from "../errors.ts";
 import type { Deps } from "../pipeline/deps.ts";
+import { runService } from "../pipeline/service.ts";
 import { createBoltApp } from "./app.ts";
 import { createApprovers } from "./approvers.ts";
 import type { SlackCtx } from "./ctx.ts";
@@ -37,6 +38,7 @@ export async function startSlackService(o: SlackServiceOptions): Promise<SlackSe
   const identity = await whoAmI(web);
   const ctx: SlackCtx = {
     deps: o.deps,
+    service: runService(o.deps),
     web,
     identity,
     approvers: createApprovers(cfg.slack.approvers, web, o.log),
