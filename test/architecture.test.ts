@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { countCasts, type Finding } from "../scripts/casts.ts";
 import { byPhase, jobCatalog, PHASE_ORDER, PHASES } from "../src/pipeline/phases.ts";
 import { taskList } from "../tasks/index.ts";
 
@@ -113,3 +114,42 @@ describe("the phase registry", () => {
     expect(() => analysis?.doc({ summary: 3 })).toThrow(/analysis output does not fit/);
   });
 });
+
+describe("what the compiler is asked to take on trust", () => {
+  const files = SRC.map((f) => join(ROOT, f));
+
+  it("at most 25 `as` casts and 15 non-null `!` in src/, each cast with its reason beside it", () => {
+    const { as, nonNull } = countCasts(files);
+    expect(as.length).toBeLessThanOrEqual(25);
+    expect(nonNull.length).toBeLessThanOrEqual(15);
+    const unexplained = as.filter((f) => !commentNear(f.file, f.line)).map(where);
+    expect(unexplained).toEqual([]);
+  });
+
+  it("no error is swallowed without a comment saying why nothing is lost", () => {
+    const swallowing = /\.catch\(\((?:\)|\): [^=]+\)) => (?:\{\}|undefined|null|\[\]|""|0)\)/;
+    const silent = files.flatMap((file) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .flatMap((text, i) => (swallowing.test(text) ? [{ file, line: i + 1, text }] : []))
+        .filter((f) => !commentNear(f.file, f.line))
+        .map(where),
+    );
+    expect(silent).toEqual([]);
+  });
+
+  it("no bare Error is thrown: an invariant or a coded PaulError says what it is", () => {
+    const bare = files.filter((f) => /throw new Error\(/.test(readFileSync(f, "utf8")));
+    expect(bare.map((f) => relative(ROOT, f))).toEqual([]);
+  });
+});
+
+/** A `//` comment on the line or in the few lines above it (a statement may span several). */
+function commentNear(file: string, line: number): boolean {
+  const lines = readFileSync(file, "utf8").split("\n");
+  return lines.slice(Math.max(0, line - 4), line).some((l) => /\/\/|^\s*\*|\/\*/.test(l));
+}
+
+function where(f: Finding): string {
+  return `${relative(ROOT, f.file)}:${f.line} ${f.text.trim()}`;
+}

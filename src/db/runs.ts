@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { PaulError } from "../errors.ts";
+import type { GatePlan } from "../gates/discover.ts";
 import type { Queryable } from "./pool.ts";
+import { oneRow } from "./rows.ts";
 
 export type RunStatus = "running" | "waiting" | "paused" | "done" | "failed" | "cancelled";
 export const FINISHED: readonly RunStatus[] = ["done", "failed", "cancelled"];
@@ -22,7 +24,8 @@ export interface RunRow {
   requester: string;
   budget_usd: string;
   budget_tokens: string;
-  gates: unknown;
+  /** Pinned with the base commit; null until the first job pins it (runs from Slack). */
+  gates: GatePlan | null;
   branch: string | null;
   pr_url: string | null;
   pr_number: number | null;
@@ -53,7 +56,7 @@ export interface NewRun {
   requester: string;
   budgetUsd: number;
   budgetTokens: number;
-  gates?: unknown;
+  gates?: GatePlan | undefined;
 }
 
 export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
@@ -77,7 +80,7 @@ export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
       r.gates === undefined ? null : JSON.stringify(r.gates),
     ],
   );
-  return res.rows[0]!;
+  return oneRow(res, "the inserted run");
 }
 
 export async function getRun(db: Queryable, id: string): Promise<RunRow | undefined> {
@@ -93,14 +96,22 @@ export async function requireRun(db: Queryable, id: string): Promise<RunRow> {
   return run;
 }
 
+const RUN_PATCH_COLUMNS = [
+  "status",
+  "phase",
+  "branch",
+  "pr_url",
+  "pr_number",
+  "error",
+  "budget_usd",
+] as const satisfies readonly (keyof RunRow)[];
+
 export async function updateRun(
   db: Queryable,
   id: string,
-  patch: Partial<
-    Pick<RunRow, "status" | "phase" | "branch" | "pr_url" | "pr_number" | "error" | "budget_usd">
-  >,
+  patch: Partial<Pick<RunRow, (typeof RUN_PATCH_COLUMNS)[number]>>,
 ): Promise<RunRow | undefined> {
-  const keys = Object.keys(patch) as (keyof typeof patch)[];
+  const keys = RUN_PATCH_COLUMNS.filter((k) => Object.hasOwn(patch, k));
   if (keys.length === 0) return getRun(db, id);
   const sets = keys.map((k, i) => `${k} = $${i + 2}`);
   const finishing = patch.status && FINISHED.includes(patch.status);
@@ -132,7 +143,7 @@ export async function pinBase(
   db: Queryable,
   id: string,
   commit: string,
-  gates: unknown,
+  gates: GatePlan,
 ): Promise<RunRow | undefined> {
   const res = await db.query<RunRow>(
     "update runs set base_commit = coalesce(base_commit, $2), gates = coalesce(gates, $3), updated_at = now() where id = $1 returning *",

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { type AgentTool, runAgent } from "../agents/index.ts";
+import { isRecord } from "../errors.ts";
 import { redactDeep } from "../redact.ts";
 import type { PhaseContext } from "./context.ts";
 
@@ -31,6 +32,7 @@ export async function phaseAgent<T>(
     signal: ctx.signal,
     onEvent: (e) => {
       if (e.kind === "tool" && e.name !== "submit_result") {
+        // A progress line is a courtesy: one lost to a database blip leaves the run untouched.
         void ctx.progress(`${label}: ${describeTool(e.name, e.input)}`).catch(() => {});
       }
       if (e.kind === "waiting") noticeWaiting(ctx, label, e.seconds);
@@ -45,11 +47,12 @@ export async function phaseAgent<T>(
 
 /** The faces show "waiting for the model (45 s)"; the agent loop paces these, one per notice interval. */
 export function noticeWaiting(ctx: PhaseContext, label: string, seconds: number): void {
+  // The next notice repeats it with the longer wait; nothing of the run depends on it.
   void ctx.emit("model_waiting", { phase: ctx.phase, label, seconds }).catch(() => {});
 }
 
 function describeTool(name: string, input: unknown): string {
-  const i = (input ?? {}) as Record<string, unknown>;
+  const i = isRecord(input) ? input : {};
   const arg = i.path ?? i.pattern ?? i.command ?? "";
   const text = typeof arg === "string" ? arg : JSON.stringify(arg);
   return `${name} ${text}`.slice(0, 120).trim();

@@ -67,7 +67,10 @@ export function phaseContext<O>(
       return readOutput(ref, r.output);
     },
     usage: () => usageSink(pool, run, phase, cfg.budget.minutes),
-    gates: () => run.gates as GatePlan,
+    gates: () => {
+      invariant(run.gates, `run ${run.id} has no gates pinned`);
+      return run.gates;
+    },
     repo,
     async checkout() {
       const ref = repo();
@@ -93,11 +96,11 @@ export function phaseContext<O>(
 
 /** The repository as resolved when the run was created; no path lookups on a worker. */
 export function repoFromRun(run: RunRow): RepoRef {
-  const gh = /^github:([^/]+)\/(.+)$/.exec(run.repo_key);
+  const [, owner, name] = /^github:([^/]+)\/(.+)$/.exec(run.repo_key) ?? [];
   return {
     spec: run.repo_spec,
     url: run.repo_url,
     key: run.repo_key,
-    ...(gh ? { github: { owner: gh[1]!, name: gh[2]! } } : {}),
+    ...(owner && name ? { github: { owner, name } } : {}),
   };
 }
