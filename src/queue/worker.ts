@@ -8,8 +8,8 @@ import {
   type TaskList,
   type WorkerEvents,
 } from "graphile-worker";
-import type { Pool } from "../db/pool.ts";
-import { type PaulError, SHUTDOWN_REASON, toPaulError } from "../errors.ts";
+import { isConnectionError, type Pool } from "../db/pool.ts";
+import { PaulError, SHUTDOWN_REASON, toPaulError } from "../errors.ts";
 import { processAlive } from "../workspace/lock.ts";
 import { runFlag } from "./jobs.ts";
 
@@ -67,6 +67,7 @@ export function queueLogger(log: (s: string) => void): Logger {
 export async function startQueue(q: QueueOptions, opts: WorkerOptions = {}): Promise<WorkerHandle> {
   const deps = { pool: q.pool, cfg: { workerStaleSeconds: q.staleSeconds } };
   const log = opts.log ?? (() => {});
+  const unreleased = releaseFailures(log);
   const { onlyRun } = opts;
   quietTraces(log);
   const shutdown = new AbortController();
@@ -152,6 +153,7 @@ export async function startQueue(q: QueueOptions, opts: WorkerOptions = {}): Pro
     failed,
     async stop(o = {}) {
       stopping = true;
+      unreleased.dispose();
       clearInterval(timer);
       if (o.abort) shutdown.abort(SHUTDOWN_REASON);
       await current
@@ -190,6 +192,32 @@ function quietTraces(log: (s: string) => void): void {
         "\n",
       )[0] ?? "",
     );
+}
+
+/**
+ * graphile-worker releases a finished job (completeJob/failJob) without
+ * awaiting it; when the database stays away past PAUL_DB_WAIT_SECONDS that
+ * promise rejects with nobody to catch it (as does one whose connection was
+ * cut mid-statement), which would crash the process with a stack trace. Nothing is lost by letting it go: the job stays locked by
+ * this worker, and whoever starts next (this process restarting its pool, or
+ * `paul resume`) takes it over as a dead worker's and runs it again. Any
+ * other unhandled rejection is rethrown, as Node would.
+ */
+function releaseFailures(log: (s: string) => void): { dispose(): void } {
+  let told = false;
+  const onRejection = (reason: unknown) => {
+    const lost =
+      (reason instanceof PaulError && reason.code === "database_unavailable") ||
+      isConnectionError(reason);
+    if (!lost) throw reason;
+    if (told) return;
+    told = true;
+    log(
+      "A finished job could not be released while the database was away; it runs again when a worker takes it over.",
+    );
+  };
+  process.on("unhandledRejection", onRejection);
+  return { dispose: () => process.off("unhandledRejection", onRejection) };
 }
 
 /** Flags of queued jobs that belong to other runs, for a worker that serves one run. */

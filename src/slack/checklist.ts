@@ -1,6 +1,13 @@
 import { z } from "zod";
 import type { RunEventMap } from "../db/events.ts";
-import { isPhase, nextPhase, PHASE_ORDER, PHASE_TITLES, type Phase } from "../pipeline/phases.ts";
+import {
+  byPhase,
+  isPhase,
+  nextPhase,
+  PHASE_ORDER,
+  PHASE_TITLES,
+  type Phase,
+} from "../pipeline/phases.ts";
 import { SANDBOX_OFF_NOTICE } from "../pipeline/run.ts";
 import { esc, truncate } from "./text.ts";
 
@@ -84,13 +91,7 @@ const STAYS = new Set(["cancel", "choose_another"]);
 
 export function foldEvents(events: readonly EventLike[]): Checklist {
   const c: Checklist = {
-    steps: {
-      analysis: "pending",
-      approaches: "pending",
-      judging: "pending",
-      implementation: "pending",
-      pr: "pending",
-    },
+    steps: byPhase(() => "pending"),
     current: undefined,
     board: undefined,
     attempt: new Map(),
