@@ -36,4 +36,9 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
 }
 
 import { Logger } from "graphile-worker";
+/**
+ * graphile-worker's migration says only what it installs; anything wrong with
+ * it is thrown and told by Paul's start-up as a coded error, so nothing of
+ * use is dropped here. The runner's log goes to Paul's (src/queue/worker.ts).
+ */
 export const quietLogger = new Logger(() => () => {});

@@ -122,15 +122,6 @@ export async function costs(db: Queryable, runIds: string[]): Promise<Map<string
   return new Map(res.rows.map((r) => [r.run_id, Number(r.cost)]));
 }
 
-/** Coder attempts the final message counts: all but those discarded by a restart. */
-export async function countedAttempts(db: Queryable, runId: string): Promise<number> {
-  const res = await db.query<{ n: number }>(
-    "select count(*)::int as n from coder_attempts where run_id = $1 and status <> 'discarded'",
-    [runId],
-  );
-  return res.rows[0]?.n ?? 0;
-}
-
 // Channels' default repositories.
 
 export interface ChannelRepo {

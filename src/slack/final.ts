@@ -1,10 +1,11 @@
 import { z } from "zod";
+import { attemptStatuses } from "../db/attempts.ts";
 import type { RunEventMap } from "../db/events.ts";
 import { getPhaseResult } from "../db/phases.ts";
 import type { Queryable } from "../db/pool.ts";
 import type { RunRow } from "../db/runs.ts";
-import { countedAttempts } from "../db/slack.ts";
 import { usageTotals } from "../db/usage.ts";
+import { countsAsAttempt } from "../pipeline/implementation/next-step.ts";
 import {
   type ImplementationResult,
   ImplementationResultSchema,
@@ -30,7 +31,7 @@ export async function runSummary(db: Queryable, run: RunRow): Promise<RunSummary
   return {
     costUsd: usage.costUsd,
     tokens: usage.tokens,
-    attempts: await countedAttempts(db, run.id),
+    attempts: (await attemptStatuses(db, run.id)).filter(countsAsAttempt).length,
     gates: impl.success ? impl.data.gateResults : [],
     durationMs: end.getTime() - run.created_at.getTime(),
   };
