@@ -4,7 +4,7 @@ import { lockPlan, type PauseCtaRow } from "../../db/plans.ts";
 import type { Queryable } from "../../db/pool.ts";
 import { requireRun, updateRun } from "../../db/runs.ts";
 import { listTasks, updateTask } from "../../db/tasks.ts";
-import { PaulError } from "../../errors.ts";
+import { invariant } from "../../errors.ts";
 import { advance } from "./advance.ts";
 
 /**
@@ -21,9 +21,7 @@ export async function decidePause(
 ): Promise<string> {
   const run = await requireRun(tx, cta.run_id);
   // Taken before any task row, in the same order as a merge, so the two never deadlock.
-  if (!(await lockPlan(tx, run.id))) {
-    throw new PaulError("internal", `run ${run.id} has no implementation plan to resume`);
-  }
+  invariant(await lockPlan(tx, run.id), `run ${run.id} has no implementation plan to resume`);
   const tasks = await listTasks(tx, run.id);
   const subject = cta.task_key
     ? tasks.filter((t) => t.task_key === cta.task_key && t.status !== "merged")

@@ -3,7 +3,7 @@ import { getPlan, insertPlan } from "../../db/plans.ts";
 import { withTransaction } from "../../db/pool.ts";
 import { updateRun } from "../../db/runs.ts";
 import { upsertTask } from "../../db/tasks.ts";
-import { PaulError } from "../../errors.ts";
+import { invariant } from "../../errors.ts";
 import { enqueue } from "../../queue/jobs.ts";
 import { paulBranchName } from "../../workspace/push.ts";
 import type { PhaseContext } from "../context.ts";
@@ -54,7 +54,7 @@ async function runImplementation(ctx: PhaseContext<ImplementationOutput>): Promi
     return;
   }
   const base = ctx.run.base_commit;
-  if (!base) throw new PaulError("internal", `run ${runId} has no base commit`);
+  invariant(base, `run ${runId} reached implementation with no base commit`);
   const inputs = await implInputs(ctx);
   const plan = await planTasks(ctx, inputs);
   const g = await openRunGit(cfg, ctx.run);
