@@ -72,10 +72,14 @@ faultTest(
     let fired = false;
     const model = await startModelServer({
       apiKey: MODEL_KEY,
-      respond: (req: MessagesRequest) => {
+      respond: async (req: MessagesRequest) => {
         if (!fired && roleOf(req) === "analysis") {
           fired = true;
-          setTimeout(() => void server.blip(3000), 50);
+          // Down before the analysis answer is given, so the rest of the phase
+          // (and its question) has to ride out the restart: a blip started
+          // after answering could miss a phase that finished quickly.
+          await server.stop();
+          setTimeout(() => void server.start(), 3000);
         }
         return demoModel(req);
       },
@@ -134,7 +138,7 @@ faultTest(
       const question = asked();
       expect(question.length).toBe(1);
       const log = p.stderr();
-      expect(log.match(/Database unreachable, retrying/g)?.length).toBe(1);
+      expect(log.match(/Database unreachable, retrying/g)?.length, log).toBe(1);
       expect(log).toMatch(/Database is back after/);
       expect(log).not.toMatch(/\n\s+at /);
       p.kill("SIGTERM");
