@@ -15,7 +15,7 @@ function approachSection(a: Approach, i: number): Section {
         "Steps",
         a.steps.map((s) => [s]),
       ),
-      [strong("Files"), " ", ...(a.files.length > 0 ? joined(a.files.map(code), ", ") : ["none"])],
+      [strong("Files"), ": ", ...(a.files.length > 0 ? joined(a.files.map(code), ", ") : ["none"])],
       list(
         "Risks",
         a.risks.map((r) => [r]),
