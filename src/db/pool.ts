@@ -73,6 +73,8 @@ class ResilientPool extends pg.Pool {
   private downSince: number | null = null;
   private lastRevive = 0;
   private gaveUp = false;
+  /** Whether this outage has been told: a single failure that the first retry fixes is not. */
+  private announced = false;
   private everConnected = false;
 
   private readonly opts: PoolOptions;
@@ -124,8 +126,12 @@ class ResilientPool extends pg.Pool {
         if (this.downSince === null) {
           this.downSince = now;
           this.gaveUp = false;
-          this.opts.onOutage?.({ state: "down", error: e.message, waitMs });
+          this.announced = false;
         }
+        // A connection cut by a restart that is already over (an idle client
+        // from before it) fails once and works on the first retry: no outage a
+        // person needs to hear of. One that fails again is.
+        if (attempt >= 1) this.announce(e, waitMs);
         const downMs = now - this.downSince;
         if (downMs >= waitMs) throw this.unavailable(e, downMs);
         if (this.opts.revive && now - this.lastRevive > 3000) {
@@ -140,15 +146,23 @@ class ResilientPool extends pg.Pool {
     }
   }
 
+  private announce(e: Error, waitMs: number): void {
+    if (this.announced) return;
+    this.announced = true;
+    this.opts.onOutage?.({ state: "down", error: e.message, waitMs });
+  }
+
   private recovered(): void {
     if (this.downSince === null) return;
     const downMs = performance.now() - this.downSince;
     this.downSince = null;
-    if (!this.gaveUp) this.opts.onOutage?.({ state: "up", downMs });
+    if (this.announced && !this.gaveUp) this.opts.onOutage?.({ state: "up", downMs });
+    this.announced = false;
   }
 
   private unavailable(e: Error, downMs: number): PaulError {
     if (!this.gaveUp && downMs > 0) {
+      this.announce(e, this.opts.waitMs ?? 0);
       this.gaveUp = true;
       this.opts.onOutage?.({ state: "gave_up", downMs });
     }

@@ -67,7 +67,7 @@ export function queueLogger(log: (s: string) => void): Logger {
 export async function startQueue(q: QueueOptions, opts: WorkerOptions = {}): Promise<WorkerHandle> {
   const deps = { pool: q.pool, cfg: { workerStaleSeconds: q.staleSeconds } };
   const log = opts.log ?? (() => {});
-  const unreleased = releaseFailures(log);
+  catchLostReleases(log);
   const { onlyRun } = opts;
   quietTraces(log);
   const shutdown = new AbortController();
@@ -153,7 +153,6 @@ export async function startQueue(q: QueueOptions, opts: WorkerOptions = {}): Pro
     failed,
     async stop(o = {}) {
       stopping = true;
-      unreleased.dispose();
       clearInterval(timer);
       if (o.abort) shutdown.abort(SHUTDOWN_REASON);
       await current
@@ -198,26 +197,33 @@ function quietTraces(log: (s: string) => void): void {
  * graphile-worker releases a finished job (completeJob/failJob) without
  * awaiting it; when the database stays away past PAUL_DB_WAIT_SECONDS that
  * promise rejects with nobody to catch it (as does one whose connection was
- * cut mid-statement), which would crash the process with a stack trace. Nothing is lost by letting it go: the job stays locked by
- * this worker, and whoever starts next (this process restarting its pool, or
+ * cut mid-statement), which would crash the process with a stack trace.
+ * Nothing is lost by letting it go: the job stays locked by this worker, and
+ * whoever starts next (this process restarting its pool, or
  * `paul resume`) takes it over as a dead worker's and runs it again. Any
  * other unhandled rejection is rethrown, as Node would.
  */
-function releaseFailures(log: (s: string) => void): { dispose(): void } {
+let releaseLog: ((s: string) => void) | undefined;
+
+function catchLostReleases(log: (s: string) => void): void {
+  // Once per process, and never removed: a release still in flight when the
+  // worker is stopped (Ctrl-C, or the outage outlasting the wait) rejects
+  // after the stop, and must not crash the process on its way out either.
+  const first = releaseLog === undefined;
+  releaseLog = log;
+  if (!first) return;
   let told = false;
-  const onRejection = (reason: unknown) => {
+  process.on("unhandledRejection", (reason: unknown) => {
     const lost =
       (reason instanceof PaulError && reason.code === "database_unavailable") ||
       isConnectionError(reason);
     if (!lost) throw reason;
     if (told) return;
     told = true;
-    log(
+    releaseLog?.(
       "A finished job could not be released while the database was away; it runs again when a worker takes it over.",
     );
-  };
-  process.on("unhandledRejection", onRejection);
-  return { dispose: () => process.off("unhandledRejection", onRejection) };
+  });
 }
 
 /** Flags of queued jobs that belong to other runs, for a worker that serves one run. */

@@ -122,7 +122,7 @@ describe("Postgres faults", () => {
     const res = await runPaul(["build", "add x", "--repo", "acme/greetings", "--yes"], env);
     expect(res.stderr).not.toMatch(/\n\s+at /);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stderr.match(UNREACHABLE)?.length).toBe(1);
+    expect(res.stderr.match(UNREACHABLE)?.length, res.stderr).toBe(1);
     expect(res.stderr).toMatch(/Database is back after \d/);
     const id = await onlyRun(server.url);
     const { lost, dup } = await checks(server.url, [id]);
@@ -147,7 +147,7 @@ describe("Postgres faults", () => {
     const res = await runPaul(["build", "add x", "--repo", "acme/greetings", "--yes"], env);
     expect(res.stderr).not.toMatch(/\n\s+at /);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stderr.match(UNREACHABLE)?.length).toBe(1);
+    expect(res.stderr.match(UNREACHABLE)?.length, res.stderr).toBe(1);
     // Paul started the server again itself, and stopped it when it was done.
     expect(await embeddedRunning(home)).toBe(false);
     await server.start();
@@ -172,7 +172,7 @@ describe("Postgres faults", () => {
     const res = await runPaul(["build", "add x", "--repo", "acme/greetings", "--yes"], env);
     expect(res.code, res.stderr).toBe(1);
     expect(res.stderr).not.toMatch(/\n\s+at /);
-    expect(res.stderr.match(UNREACHABLE)?.length).toBe(1);
+    expect(res.stderr.match(UNREACHABLE)?.length, res.stderr).toBe(1);
     const hint = /continue with `paul resume (r-\w+)`/.exec(res.stderr);
     expect(hint, res.stderr).not.toBeNull();
     expect(res.stderr).toContain("nothing is lost");
