@@ -3,9 +3,9 @@ import { type CtaRow, type Decision, getCta, listCtas, pendingCta } from "../db/
 import { insertEvent } from "../db/events.ts";
 import { type GateRow, listGateResults } from "../db/gate-results.ts";
 import { activeSeconds } from "../db/job-time.ts";
-import { listPhaseResults } from "../db/phases.ts";
+import { getPhaseResult, listPhaseResults } from "../db/phases.ts";
 import { type Queryable, withTransaction } from "../db/pool.ts";
-import { FINISHED, listRuns, type RunRow, requireRun, updateRun } from "../db/runs.ts";
+import { listRuns, type RunRow, requireRun, updateRun } from "../db/runs.ts";
 import { listTasks, type TaskRow } from "../db/tasks.ts";
 import { type UsageTotals, usageTotals } from "../db/usage.ts";
 import { PaulError } from "../errors.ts";
@@ -18,14 +18,7 @@ import type { Deps } from "./deps.ts";
 import type { Doc } from "./doc.ts";
 import { enqueuePhase, startRun } from "./flow.ts";
 import { isPhase, outputDoc, phaseTitle } from "./phases.ts";
-import {
-  type Draft,
-  githubRepoRef,
-  prepareNow,
-  prepareOnGithub,
-  reachRepo,
-  requireBranch,
-} from "./prepare.ts";
+import { type Draft, githubRepoRef, prepareOnGithub, reachRepo, requireBranch } from "./prepare.ts";
 import { cancelRun } from "./run.ts";
 
 /** Checking a request needs no database: a terminal validates before opening one. */
@@ -73,10 +66,6 @@ export interface QuestionView {
 export function runService(deps: Deps) {
   const { pool, cfg } = deps;
   return {
-    /** Check a request and clone now (a terminal can wait): base commit and gates are pinned. */
-    prepareNow: (req: { feature: string; repo: string; base?: string | undefined }, cwd: string) =>
-      prepareNow(cfg, req, cwd),
-
     /** A GitHub repository (and a base branch in it) checked through the API, for a face setting a default. */
     async checkGithubRepo(r: { owner: string; name: string; base?: string | undefined }) {
       const access = await reachRepo(deps, r.owner, r.name);
@@ -187,9 +176,7 @@ export function runService(deps: Deps) {
       if (!cta) return undefined;
       const approaches = await choiceApproaches(pool, cta);
       const phase = cta.kind === "choice" ? "approaches" : cta.phase;
-      const result = (await listPhaseResults(pool, cta.run_id))
-        .filter((p) => p.phase === phase)
-        .at(-1);
+      const result = await getPhaseResult(pool, cta.run_id, phase);
       const about = result && {
         phase,
         title: phaseTitle(phase),
@@ -198,9 +185,6 @@ export function runService(deps: Deps) {
       };
       return { cta, about, approaches };
     },
-
-    /** Whether a run has finished (done, failed or cancelled). */
-    finished: (run: RunRow) => FINISHED.includes(run.status),
   };
 }
 
