@@ -232,6 +232,37 @@ export const VARS = {
     example: "https://github.com",
     why: "where owner/name repositories are cloned from",
   },
+  GITHUB_WEBHOOK_SECRET: {
+    schema: z.string().min(8, "must be at least 8 characters"),
+    example: "a-long-random-string",
+    why: "verifies GitHub's webhook deliveries at /github/events on paul serve's port; unset means Paul polls open PRs instead",
+    secret: true,
+  },
+  PAUL_GITHUB_HANDLE: {
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, "must be a GitHub login, without the @"),
+    example: "paul",
+    why: "the @mention in a PR comment that asks Paul for a follow-up (default paul)",
+  },
+  PAUL_GITHUB_POLL_SECONDS: {
+    schema: int(5, 3600),
+    example: "60",
+    why: "how often open PRs are polled (conditional requests) when no webhook secret is set; stretched when the rate limit runs low (default 60)",
+  },
+  PAUL_CI_FIX_ROUNDS: {
+    schema: int(0, 20),
+    example: "2",
+    why: "rounds of CI repair per PR before Paul asks whether to go on (default 2)",
+  },
+  PAUL_FOLLOWUP_ASK_LINES: {
+    schema: int(0, 1_000_000),
+    example: "200",
+    why: "a follow-up changing more lines than this asks before it pushes (default 200)",
+  },
+  PAUL_WATCH_DAYS: {
+    schema: int(1, 365),
+    example: "14",
+    why: "how long after its PR opens Paul watches it for comments and CI (default 14)",
+  },
   SLACK_BOT_TOKEN: {
     schema: z.string().min(10),
     example: "xoxb-…",
@@ -312,7 +343,17 @@ export interface Config {
   taskConcurrency: number;
   workerStaleSeconds: number;
   dbWaitSeconds: number;
-  github: { token: string | undefined; apiUrl: string; webUrl: string };
+  github: {
+    token: string | undefined;
+    apiUrl: string;
+    webUrl: string;
+    webhookSecret: string | undefined;
+    /** The @mention that asks for a follow-up, without the @. */
+    handle: string;
+    pollMs: number;
+  };
+  /** Work after the PR opens. */
+  followup: { ciFixRounds: number; askLines: number; watchDays: number };
   slack: {
     botToken: string | undefined;
     signingSecret: string | undefined;
@@ -456,6 +497,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): Config {
       token: str("GITHUB_TOKEN"),
       apiUrl: str("GITHUB_API_URL") ?? "https://api.github.com",
       webUrl: (str("GITHUB_URL") ?? "https://github.com").replace(/\/+$/, ""),
+      webhookSecret: str("GITHUB_WEBHOOK_SECRET"),
+      handle: str("PAUL_GITHUB_HANDLE") ?? "paul",
+      pollMs: numb("PAUL_GITHUB_POLL_SECONDS", 60) * 1000,
+    },
+    followup: {
+      ciFixRounds: numb("PAUL_CI_FIX_ROUNDS", 2),
+      askLines: numb("PAUL_FOLLOWUP_ASK_LINES", 200),
+      watchDays: numb("PAUL_WATCH_DAYS", 14),
     },
     slack: {
       botToken: str("SLACK_BOT_TOKEN"),

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   github_not_found: false,
   github_failed: true,
   push_refused: false,
+  /** Someone pushed to Paul's branch between its fetch and its push: fetch, rebase and push again. */
+  branch_moved: true,
   cta_stale: false,
   not_allowed: false,
   cancelled: false,

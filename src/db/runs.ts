@@ -6,6 +6,8 @@ import { oneRow } from "./rows.ts";
 
 export type RunStatus = "running" | "waiting" | "paused" | "done" | "failed" | "cancelled";
 export const FINISHED: readonly RunStatus[] = ["done", "failed", "cancelled"];
+/** Which flow of phases a run goes through: a whole build, or a follow-up on a build's branch. */
+export type RunKind = "build" | "followup";
 
 export interface RunRow {
   id: string;
@@ -17,6 +19,11 @@ export interface RunRow {
   base_commit: string | null;
   status: RunStatus;
   phase: string;
+  kind: RunKind;
+  /** A follow-up's build: the run whose branch and PR it continues. */
+  parent_run_id: string | null;
+  /** A follow-up's request as stored (parsed by the request phase's schema). */
+  request: unknown;
   /** The face that started the run: "cli", "slack", or a new face's own name. */
   origin: string;
   /** The face's own reference to the run (Slack: `channel/thread_ts`); the pipeline never reads it. */
@@ -57,13 +64,18 @@ export interface NewRun {
   budgetUsd: number;
   budgetTokens: number;
   gates?: GatePlan | undefined;
+  kind?: RunKind | undefined;
+  parentRunId?: string | undefined;
+  /** A follow-up works on its build's branch from the start. */
+  branch?: string | undefined;
+  request?: unknown;
 }
 
 export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
   const res = await db.query<RunRow>(
     `insert into runs (id, feature, repo_spec, repo_url, repo_key, base_branch, base_commit, origin, origin_ref,
-       requester, budget_usd, budget_tokens, gates)
-     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) returning *`,
+       requester, budget_usd, budget_tokens, gates, kind, parent_run_id, request, branch)
+     values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) returning *`,
     [
       r.id,
       r.feature,
@@ -78,6 +90,10 @@ export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
       r.budgetUsd,
       r.budgetTokens,
       r.gates === undefined ? null : JSON.stringify(r.gates),
+      r.kind ?? "build",
+      r.parentRunId ?? null,
+      r.request === undefined ? null : JSON.stringify(r.request),
+      r.branch ?? null,
     ],
   );
   return oneRow(res, "the inserted run");
@@ -126,6 +142,15 @@ export async function updateRun(
 export async function listRuns(db: Queryable, limit = 20): Promise<RunRow[]> {
   return (await db.query<RunRow>("select * from runs order by created_at desc limit $1", [limit]))
     .rows;
+}
+
+/** A build's follow-ups, oldest first. */
+export async function listFollowups(db: Queryable, parentId: string): Promise<RunRow[]> {
+  return (
+    await db.query<RunRow>("select * from runs where parent_run_id = $1 order by created_at, id", [
+      parentId,
+    ])
+  ).rows;
 }
 
 /** Of these run ids, the runs that have finished: their workspaces may be swept. */

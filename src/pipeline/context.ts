@@ -10,7 +10,7 @@ import { mirrorWith, type RepoRef } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
 import type { Deps } from "./deps.ts";
 import { type OutputRef, readOutput } from "./phase.ts";
-import { type Ask, completePhase, type Finish } from "./run.ts";
+import { type Ask, type Continue, completePhase, type Finish } from "./run.ts";
 import { usageSink } from "./usage.ts";
 
 export interface Checkout {
@@ -39,7 +39,7 @@ export interface PhaseContext<O = unknown> {
   /** The read-only tools over that checkout, their commands sandboxed like a coder's. */
   readOnlyTools(co: Checkout): AgentTool[];
   /** Store the output (checked against the phase's schema) and ask what next, or finish the run. */
-  complete(output: O, next: Ask | Finish): Promise<void>;
+  complete(output: O, next: Ask | Finish | Continue): Promise<void>;
 }
 
 export function phaseContext<O>(

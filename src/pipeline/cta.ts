@@ -57,7 +57,7 @@ export async function resolveCta(
     const run = await getRun(tx, cta.run_id);
     if (!run || FINISHED.includes(run.status)) throw await staleError(tx, ctaId);
     invariant(isPhase(cta.phase), `question ${cta.id} is filed under unknown phase ${cta.phase}`);
-    const step = stepFor(cta.phase, cta.kind, decision, by);
+    const step = stepFor(run.kind, cta.phase, cta.kind, decision, by);
     await insertEvent(tx, run.id, "cta_resolved", { ctaId: cta.id, action: decision.action, by });
     if (step.kind === "cancel") {
       await cancelRunTx(tx, run.id, `Cancelled by ${by}.`);

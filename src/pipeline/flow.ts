@@ -2,7 +2,7 @@ import { countCtas } from "../db/ctas.ts";
 import { insertEvent } from "../db/events.ts";
 import { nextRevision } from "../db/phases.ts";
 import { type Pool, type Queryable, withTransaction } from "../db/pool.ts";
-import { insertRun, type NewRun, type RunRow } from "../db/runs.ts";
+import { insertRun, type NewRun, type RunRow, updateRun } from "../db/runs.ts";
 import { enqueue } from "../queue/jobs.ts";
 import { sandboxPolicy } from "../workspace/sandbox-policy.ts";
 import { firstPhase, phaseJobNamed, phaseNamed } from "./phases.ts";
@@ -30,11 +30,12 @@ export async function startRun(
     });
     if (!sandboxPolicy().enabled) {
       await insertEvent(tx, run.id, "progress", {
-        phase: firstPhase(),
+        phase: firstPhase(run.kind),
         message: SANDBOX_OFF_NOTICE,
       });
     }
-    await enqueue(tx, phaseJobNamed(firstPhase()), { runId: run.id, revision: 0 });
+    await updateRun(tx, run.id, { phase: firstPhase(run.kind) });
+    await enqueue(tx, phaseJobNamed(firstPhase(run.kind)), { runId: run.id, revision: 0 });
     return run;
   });
 }

@@ -5,7 +5,14 @@ import { isShutdown, PaulError, toPaulError } from "../errors.ts";
 import { sweepFinishedRuns } from "./cleanup.ts";
 import { phaseContext } from "./context.ts";
 import type { Deps } from "./deps.ts";
-import { type AnyJob, defineJob, type JobDef, type JobHelpersLike, PhasePayload } from "./jobs.ts";
+import {
+  type AnyJob,
+  defineJob,
+  type JobDef,
+  type JobHelpersLike,
+  type PhasePayload,
+  phaseSpec,
+} from "./jobs.ts";
 import type { PhaseDef } from "./phase.ts";
 import { failRun } from "./run.ts";
 import { settleBase } from "./setup.ts";
@@ -13,10 +20,7 @@ import { settleBase } from "./setup.ts";
 /** The job that runs a phase: one per phase, keyed by its revision. */
 export function phaseJob<N extends string, O>(def: PhaseDef<N, O>): JobDef<PhasePayload> & AnyJob {
   return defineJob({
-    name: def.name,
-    payload: PhasePayload,
-    maxAttempts: def.maxAttempts,
-    key: (p) => String(p.revision),
+    ...phaseSpec(def.name, def.maxAttempts),
     run: (deps, p, helpers) => runPhaseJob(deps, def, p, helpers),
   });
 }

@@ -26,3 +26,13 @@ export const PhasePayload = z.object({
   revision: z.number().int().min(0),
 });
 export type PhasePayload = z.infer<typeof PhasePayload>;
+
+/**
+ * The queue's view of a phase's job. A phase that hands over to the next one
+ * without a question (a follow-up's request, its implementation) queues the
+ * next one by this spec, which its schema.ts exports: phase modules may not
+ * import the registry.
+ */
+export function phaseSpec(name: string, maxAttempts: number): JobSpec<PhasePayload> {
+  return { name, payload: PhasePayload, maxAttempts, key: (p) => String(p.revision) };
+}

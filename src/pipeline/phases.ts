@@ -1,3 +1,4 @@
+import type { RunKind } from "../db/runs.ts";
 import { invariant } from "../errors.ts";
 import type { JobSpec } from "../queue/jobs.ts";
 import { analysis } from "./analysis/index.ts";
@@ -10,6 +11,8 @@ import { judging } from "./judging/index.ts";
 import type { PhaseDef } from "./phase.ts";
 import { readOutput } from "./phase.ts";
 import { pr } from "./pr/index.ts";
+import { push } from "./push/index.ts";
+import { request } from "./request/index.ts";
 
 /** A phase as the rest of Paul sees it, its output type erased: what it is called, how it runs, how it reads. */
 export interface PhaseEntry<N extends string = string> {
@@ -46,6 +49,8 @@ export const PHASES = [
   entry(judging),
   entry(implementation),
   entry(pr),
+  entry(request),
+  entry(push),
 ] as const;
 
 export type Phase = (typeof PHASES)[number]["name"];
@@ -63,18 +68,31 @@ export function isPhase(s: string): s is Phase {
   return PHASES.some((p) => p.name === s);
 }
 
-export function firstPhase(): Phase {
-  return PHASE_ORDER[0] ?? "analysis";
+/**
+ * The phases each kind of run goes through, in order. A follow-up skips
+ * analysis, approaches and judging: its request stands for them, and it ends
+ * with a push to the build's branch instead of opening a PR.
+ */
+export const FLOWS: Readonly<Record<RunKind, readonly Phase[]>> = {
+  build: ["analysis", "approaches", "judging", "implementation", "pr"],
+  followup: ["request", "implementation", "push"],
+};
+
+export function firstPhase(kind: RunKind): Phase {
+  const first = FLOWS[kind][0];
+  invariant(first, `the ${kind} flow has no phases`);
+  return first;
 }
 
-export function nextPhase(p: string): Phase | undefined {
-  const i = PHASES.findIndex((x) => x.name === p);
-  return i < 0 ? undefined : PHASES[i + 1]?.name;
+export function nextPhase(kind: RunKind, p: string): Phase | undefined {
+  const flow = FLOWS[kind];
+  const i = flow.findIndex((x) => x === p);
+  return i < 0 ? undefined : flow[i + 1];
 }
 
-/** The first phase whose output is followed by this kind of question. */
+/** The first phase of a build whose output is followed by this kind of question. */
 export function phaseAsking(kind: PhaseDef["asks"][number]): Phase | undefined {
-  return PHASES.find((p) => p.asks.includes(kind))?.name;
+  return FLOWS.build.find((name) => phaseNamed(name).asks.includes(kind));
 }
 
 /** A phase's name for people; a name no phase has (an old run's) is shown as stored. */

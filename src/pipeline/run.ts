@@ -5,7 +5,8 @@ import { insertPauseCta } from "../db/plans.ts";
 import { type Pool, type Queryable, withTransaction } from "../db/pool.ts";
 import { FINISHED, type RunRow, requireRun, updateRun } from "../db/runs.ts";
 import { PaulError } from "../errors.ts";
-import { dropQueuedJobs } from "../queue/jobs.ts";
+import { dropQueuedJobs, enqueue, type JobSpec } from "../queue/jobs.ts";
+import type { PhasePayload } from "./jobs.ts";
 import { type OutputRef, readOutput } from "./phase.ts";
 
 /** The first event of a run started with PAUL_SANDBOX=off; faces show it in the run's header. */
@@ -62,6 +63,12 @@ export interface Finish {
   message: string;
 }
 
+/** The run goes on to the next phase of its flow with no question (a follow-up's small change). */
+export interface Continue {
+  then: JobSpec<PhasePayload>;
+  message: string;
+}
+
 /**
  * Ask the people steering the run, in the caller's transaction: the question,
  * the run's status (a pause or a wait) and the event every face follows.
@@ -94,7 +101,7 @@ export async function completePhase<O>(
   def: OutputRef<string, O>,
   revision: number,
   output: O,
-  next: Ask | Finish,
+  next: Ask | Finish | Continue,
 ): Promise<void> {
   await withTransaction(pool, (tx) => completePhaseTx(tx, run, def, revision, output, next));
 }
@@ -106,7 +113,7 @@ export async function completePhaseTx<O>(
   def: OutputRef<string, O>,
   revision: number,
   output: O,
-  next: Ask | Finish,
+  next: Ask | Finish | Continue,
 ): Promise<void> {
   const current = await requireRun(tx, run.id);
   if (FINISHED.includes(current.status)) return;
@@ -116,6 +123,11 @@ export async function completePhaseTx<O>(
   if ("finish" in next) {
     await updateRun(tx, run.id, { status: "done" });
     await insertEvent(tx, run.id, "run_finished", { status: "done", message: next.message });
+    return;
+  }
+  if ("then" in next) {
+    await insertEvent(tx, run.id, "progress", { phase, message: next.message });
+    await enqueue(tx, next.then, { runId: run.id, revision: 0 });
     return;
   }
   await askQuestion(tx, { runId: run.id, phase, revision, ...next });

@@ -1,11 +1,12 @@
 import { type AttemptRow, listAttempts } from "../db/attempts.ts";
 import { type CtaRow, type Decision, getCta, listCtas, pendingCta } from "../db/ctas.ts";
 import { insertEvent } from "../db/events.ts";
+import { listSources, type SourceRow } from "../db/followups.ts";
 import { type GateRow, listGateResults } from "../db/gate-results.ts";
 import { activeSeconds } from "../db/job-time.ts";
 import { getPhaseResult, listPhaseResults } from "../db/phases.ts";
 import { type Queryable, withTransaction } from "../db/pool.ts";
-import { listRuns, type RunRow, requireRun, updateRun } from "../db/runs.ts";
+import { listFollowups, listRuns, type RunRow, requireRun, updateRun } from "../db/runs.ts";
 import { listTasks, type TaskRow } from "../db/tasks.ts";
 import { type UsageTotals, usageTotals } from "../db/usage.ts";
 import { PaulError } from "../errors.ts";
@@ -17,8 +18,13 @@ import { type Resolution, resolveCta } from "./cta.ts";
 import type { Deps } from "./deps.ts";
 import type { Doc } from "./doc.ts";
 import { enqueuePhase, startRun } from "./flow.ts";
+import { type FollowupOrigin, type FollowupStart, startFollowup } from "./followups.ts";
+import { readOutput } from "./phase.ts";
 import { isPhase, outputDoc, phaseTitle } from "./phases.ts";
 import { type Draft, githubRepoRef, prepareOnGithub, reachRepo, requireBranch } from "./prepare.ts";
+import { PUSH } from "./push/schema.ts";
+import { type FollowupRequest, FollowupRequestSchema } from "./request/schema.ts";
+import { describeRequest } from "./request/work.ts";
 import { cancelRun } from "./run.ts";
 
 /** Checking a request needs no database: a terminal validates before opening one. */
@@ -49,6 +55,26 @@ export interface RunView {
   tasks: TaskRow[];
   attempts: AttemptRow[];
   gates: GateRow[];
+  /** A build's follow-ups, oldest first, and every event it was asked to act on. */
+  followups: FollowupView[];
+  sources: SourceRow[];
+}
+
+export interface FollowupView {
+  run: RunRow;
+  usage: UsageTotals;
+  what: string;
+  pushed: string | undefined;
+}
+
+function describeFollowup(run: RunRow): string {
+  const r = FollowupRequestSchema.safeParse(run.request);
+  return r.success ? describeRequest(r.data) : run.feature;
+}
+
+async function pushedCommit(pool: Queryable, runId: string): Promise<string | undefined> {
+  const r = await getPhaseResult(pool, runId, PUSH.name);
+  return r ? readOutput(PUSH, r.output).commit : undefined;
 }
 
 /** A question with what it is about: the output it follows, and for a choice the approaches offered. */
@@ -106,6 +132,18 @@ export function runService(deps: Deps) {
         attach,
       );
     },
+
+    /**
+     * A follow-up on a build's branch (or on the build a follow-up belongs
+     * to). Refused with what to do when the build has not pushed its branch;
+     * an event that already started one returns `started: false`.
+     */
+    followup: (
+      buildId: string,
+      request: FollowupRequest,
+      o: FollowupOrigin,
+      attach?: (tx: Queryable, run: RunRow) => Promise<void>,
+    ): Promise<FollowupStart> => startFollowup(pool, cfg, buildId, request, o, attach),
 
     /** Decide a question; exactly one of any number of concurrent answers proceeds. */
     answer: (ctaId: string, decision: Decision, by: string): Promise<Resolution> =>
@@ -167,6 +205,15 @@ export function runService(deps: Deps) {
         tasks: await listTasks(pool, id),
         attempts: await listAttempts(pool, id),
         gates: await listGateResults(pool, id),
+        followups: await Promise.all(
+          (await listFollowups(pool, id)).map(async (f) => ({
+            run: f,
+            usage: await usageTotals(pool, f.id),
+            what: describeFollowup(f),
+            pushed: await pushedCommit(pool, f.id),
+          })),
+        ),
+        sources: await listSources(pool, id),
       };
     },
 

@@ -1,4 +1,5 @@
 import type { CtaKind, Decision } from "../db/ctas.ts";
+import type { RunKind } from "../db/runs.ts";
 import { invariant } from "../errors.ts";
 import { nextPhase, type Phase, phaseAsking } from "./phases.ts";
 
@@ -34,9 +35,15 @@ const feedback = (phase: Phase, memory: string): Step => ({
  * question is filed under). No phase is named here: going on means the
  * registry's next phase, going back means the phase again.
  */
-export function stepFor(phase: Phase, kind: CtaKind, d: Decision, who: string): Step {
+export function stepFor(
+  flow: RunKind,
+  phase: Phase,
+  kind: CtaKind,
+  d: Decision,
+  who: string,
+): Step {
   if (d.action === "cancel") return { kind: "cancel" };
-  const next = nextPhase(phase);
+  const next = nextPhase(flow, phase);
   switch (kind) {
     case "approval":
       if (d.action === "approve" && next)
@@ -48,7 +55,7 @@ export function stepFor(phase: Phase, kind: CtaKind, d: Decision, who: string): 
     // not enough: the phase whose output it chooses from is the one that asks it.
     case "choice": {
       const offers = phaseAsking("choice");
-      const starts = offers ? nextPhase(offers) : undefined;
+      const starts = offers ? nextPhase(flow, offers) : undefined;
       if (d.action === "choose" && starts)
         return decided(starts, `${who} chose approach ${d.approach + 1}.`);
       if (d.action === "regenerate" && offers)

@@ -2,9 +2,9 @@ import { z } from "zod";
 import type { RunEventMap } from "../db/events.ts";
 import {
   byPhase,
+  FLOWS,
   isPhase,
   nextPhase,
-  PHASE_ORDER,
   PHASE_TITLES,
   type Phase,
 } from "../pipeline/phases.ts";
@@ -102,8 +102,8 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
     sandboxOff: false,
   };
   const from = (p: Phase, state: StepState, later: StepState) => {
-    const at = PHASE_ORDER.indexOf(p);
-    PHASE_ORDER.forEach((q, i) => {
+    const at = FLOWS.build.indexOf(p);
+    FLOWS.build.forEach((q, i) => {
       if (i < at) c.steps[q] = "done";
       else if (i > at) c.steps[q] = later;
     });
@@ -154,7 +154,7 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
         else if (CONTINUES.has(action)) c.steps[c.current] = "running";
         else if (!STAYS.has(action)) {
           c.steps[c.current] = "done";
-          const next = nextPhase(c.current);
+          const next = nextPhase("build", c.current);
           if (next) c.steps[next] = "queued";
         }
         break;
@@ -167,11 +167,11 @@ export function foldEvents(events: readonly EventLike[]): Checklist {
             : c.finished.status === "failed"
               ? "failed"
               : "cancelled";
-        for (const p of PHASE_ORDER) {
+        for (const p of FLOWS.build) {
           if (["running", "waiting", "queued"].includes(c.steps[p]))
             c.steps[p] = end === "done" ? "done" : end;
         }
-        if (end === "done") for (const p of PHASE_ORDER) c.steps[p] = "done";
+        if (end === "done") for (const p of FLOWS.build) c.steps[p] = "done";
         break;
       }
     }
@@ -239,14 +239,16 @@ const NOTE: Partial<Record<StepState, string>> = {
 };
 
 export function checklistText(c: Checklist): string {
-  return PHASE_ORDER.map((p) => {
-    const state = c.steps[p];
-    const notes = [NOTE[state]];
-    if (state === "running" && c.retrying) notes.push(c.retrying);
-    if (state === "running" && c.modelWait) notes.push(c.modelWait);
-    const note = notes.filter(Boolean).join(" · ");
-    const line = `${ICON[state]} ${PHASE_TITLES[p]}${note ? ` — _${note}_` : ""}`;
-    const live = p === "implementation" && ["running", "waiting"].includes(state);
-    return live ? [line, ...boardLines(c)].join("\n") : line;
-  }).join("\n");
+  return FLOWS.build
+    .map((p) => {
+      const state = c.steps[p];
+      const notes = [NOTE[state]];
+      if (state === "running" && c.retrying) notes.push(c.retrying);
+      if (state === "running" && c.modelWait) notes.push(c.modelWait);
+      const note = notes.filter(Boolean).join(" · ");
+      const line = `${ICON[state]} ${PHASE_TITLES[p]}${note ? ` — _${note}_` : ""}`;
+      const live = p === "implementation" && ["running", "waiting"].includes(state);
+      return live ? [line, ...boardLines(c)].join("\n") : line;
+    })
+    .join("\n");
 }

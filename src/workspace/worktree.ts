@@ -174,6 +174,41 @@ export async function changedFiles(dir: string, from: string, to: string): Promi
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
+/** Lines added plus lines removed between two commits (binary files count as one). */
+export async function changedLines(dir: string, from: string, to: string): Promise<number> {
+  const out = await gitOut(["diff", "--numstat", from, to], dir);
+  let n = 0;
+  for (const line of out.split("\n")) {
+    const [added, removed] = line.split("\t");
+    if (added === undefined || removed === undefined) continue;
+    n += added === "-" ? 1 : Number(added) + Number(removed);
+  }
+  return n;
+}
+
+/** Whether `a` is `b` or one of its ancestors. */
+export async function isAncestor(dir: string, a: string, b: string): Promise<boolean> {
+  return (await git(["merge-base", "--is-ancestor", a, b], dir, { allowFail: true })).ok;
+}
+
+/**
+ * Replay the commits `base..HEAD` of the worktree on top of `onto` (a branch
+ * that moved under a follow-up). Conflicts abort the rebase and are listed;
+ * nothing of the branch is lost either way.
+ */
+export async function rebaseOnto(dir: string, onto: string, base: string): Promise<MergeResult> {
+  await sanitizeRepoConfig(dir);
+  const r = await git(["rebase", "--no-autostash", "--onto", onto, base], dir, { allowFail: true });
+  if (r.ok) return { ok: true, commit: await gitOut(["rev-parse", "HEAD"], dir) };
+  const u = await git(["diff", "--name-only", "--diff-filter=U", "-z"], dir, { allowFail: true });
+  const conflicts = [...new Set(splitZ(u.stdout))].sort();
+  await git(["rebase", "--abort"], dir, { allowFail: true });
+  if (conflicts.length === 0) {
+    throw new PaulError("internal", `git rebase onto ${onto} failed in ${dir}: ${gitReason(r)}`);
+  }
+  return { ok: false, conflicts };
+}
+
 export async function removeWorktree(mirror: string, dir: string): Promise<void> {
   await withMirrorLock(mirror, async () => {
     await git(["worktree", "remove", "--force", "--force", dir], mirror, { allowFail: true });

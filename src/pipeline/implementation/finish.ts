@@ -17,11 +17,12 @@ import {
 } from "../../db/tasks.ts";
 import { invariant, PaulError } from "../../errors.ts";
 import { formatGateFailure, GATE_OUTPUT_MAX, runGates } from "../../gates/run.ts";
-import { changedFiles } from "../../workspace/worktree.ts";
+import { changedFiles, changedLines } from "../../workspace/worktree.ts";
 import { type PhaseContext, phaseContext } from "../context.ts";
 import type { Deps } from "../deps.ts";
 import { OPTIONS } from "../options.ts";
-import { completePhaseTx, failRun } from "../run.ts";
+import { PUSH_JOB } from "../push/schema.ts";
+import { type Ask, type Continue, completePhaseTx, failRun } from "../run.ts";
 import { advance } from "./advance.ts";
 import { implInputs } from "./inputs.ts";
 import type { ImplFinishPayload } from "./job-specs.ts";
@@ -206,14 +207,53 @@ async function finalize(
     attempts: await listAttempts(pool, run.id),
     conditions: inputs.conditions,
   });
+  const next: Ask | Continue = inputs.followup
+    ? followupNext(
+        ctx.deps.cfg.followup.askLines,
+        inputs.followup.branch,
+        integration,
+        await changedLines(dir, plan.base_commit, plan.feature_commit),
+      )
+    : { kind: "create_pr", prompt, options: OPTIONS.create_pr };
   await withTransaction(pool, async (tx) => {
     const locked = await lockPlan(tx, run.id);
     if (locked?.stage !== "finishing" || locked.finish_gen !== plan.finish_gen) return;
     await updatePlan(tx, run.id, { stage: "done" });
-    await completePhaseTx(tx, run, IMPLEMENTATION, plan.revision, output, {
-      kind: "create_pr",
-      prompt,
-      options: OPTIONS.create_pr,
-    });
+    await completePhaseTx(tx, run, IMPLEMENTATION, plan.revision, output, next);
   });
+}
+
+/**
+ * After a follow-up's full gates: push at once when the change is small and
+ * verified; ask first when it is large (PAUL_FOLLOWUP_ASK_LINES) or the gates fail.
+ */
+export function followupNext(
+  askLines: number,
+  branch: string,
+  integration: IntegrationRun,
+  lines: number,
+): Ask | Continue {
+  const failing = integration.results.filter((r) => r.status === "failed").map((r) => r.gate);
+  const options = [
+    { action: "approve" as const, label: "Push" },
+    { action: "cancel" as const, label: "Cancel" },
+  ];
+  if (failing.length > 0) {
+    return {
+      kind: "create_pr",
+      prompt: `The full gates fail after this follow-up (${failing.join(", ")}). Push it to ${branch} anyway?`,
+      options,
+    };
+  }
+  if (lines > askLines) {
+    return {
+      kind: "create_pr",
+      prompt: `This follow-up changes ${lines} lines (more than ${askLines}). Push it to ${branch}?`,
+      options,
+    };
+  }
+  return {
+    then: PUSH_JOB,
+    message: `${lines} line(s) changed and the gates pass: pushing to ${branch}`,
+  };
 }

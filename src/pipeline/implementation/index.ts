@@ -1,22 +1,26 @@
 import { pendingCta } from "../../db/ctas.ts";
 import { getPlan, insertPlan } from "../../db/plans.ts";
 import { withTransaction } from "../../db/pool.ts";
-import { updateRun } from "../../db/runs.ts";
+import { requireRun, updateRun } from "../../db/runs.ts";
 import { upsertTask } from "../../db/tasks.ts";
 import { invariant } from "../../errors.ts";
 import { enqueue } from "../../queue/jobs.ts";
+import { gitOut } from "../../workspace/git.ts";
 import { paulBranchName } from "../../workspace/push.ts";
 import type { PhaseContext } from "../context.ts";
 import { definePhase } from "../phase.ts";
+import type { RequestOutput } from "../request/schema.ts";
+import { followupBrief, followupFiles, PR_DIFF_MAX } from "../request/work.ts";
 import { advance } from "./advance.ts";
 import { emitBoard } from "./board.ts";
-import { implInputs } from "./inputs.ts";
+import { type ImplInputs, implInputs } from "./inputs.ts";
 import { IMPL_FINISH } from "./job-specs.ts";
 import { IMPLEMENTATION_JOBS } from "./jobs.ts";
-import { planTasks } from "./planner.ts";
+import { assignWaves } from "./plan.ts";
+import { type Plan, planTasks } from "./planner.ts";
 import { renderImplementation } from "./render.ts";
-import { IMPLEMENTATION, type ImplementationOutput } from "./schema.ts";
-import { featureRef, openRunGit, push } from "./workspace.ts";
+import { IMPLEMENTATION, IMPLEMENTATION_JOB, type ImplementationOutput } from "./schema.ts";
+import { featureRef, openRunGit, push, type RunGit } from "./workspace.ts";
 
 export { featureRef } from "./workspace.ts";
 
@@ -30,7 +34,7 @@ export { featureRef } from "./workspace.ts";
 export const implementation = definePhase({
   ...IMPLEMENTATION,
   title: "Implementation",
-  maxAttempts: 3,
+  maxAttempts: IMPLEMENTATION_JOB.maxAttempts,
   // A paused implementation stores no output to count; its questions number it.
   numbering: "questions",
   asks: ["create_pr", "pause"],
@@ -56,8 +60,10 @@ async function runImplementation(ctx: PhaseContext<ImplementationOutput>): Promi
   const base = ctx.run.base_commit;
   invariant(base, `run ${runId} reached implementation with no base commit`);
   const inputs = await implInputs(ctx);
-  const plan = await planTasks(ctx, inputs);
   const g = await openRunGit(cfg, ctx.run);
+  const plan = inputs.followup
+    ? await followupPlan(ctx, inputs, inputs.followup, g)
+    : await planTasks(ctx, inputs);
   // The feature branch starts at the base commit, on the remote before the plan refers to it.
   await push(g, g.mirror, base, featureRef(runId));
   await withTransaction(pool, async (tx) => {
@@ -88,4 +94,47 @@ async function runImplementation(ctx: PhaseContext<ImplementationOutput>): Promi
     await advance(tx, runId, { quiet: true });
     await emitBoard(tx, runId, "plan");
   });
+}
+
+/**
+ * A follow-up's tasks. Narrow work (a line comment, a failing check) is one
+ * task with the request, the comments and the PR's diff; an open request
+ * goes to the planner, which may split a large one.
+ */
+async function followupPlan(
+  ctx: PhaseContext,
+  inputs: ImplInputs,
+  f: RequestOutput,
+  g: RunGit,
+): Promise<Plan> {
+  const parent = await requireRun(ctx.deps.pool, f.parentRunId);
+  const base = ctx.run.base_commit;
+  invariant(base, `follow-up ${ctx.run.id} reached implementation with no base commit`);
+  const diff = parent.base_commit
+    ? await gitOut(["diff", "--stat", "--patch", parent.base_commit, base], g.mirror)
+    : "";
+  const brief = followupBrief(
+    f,
+    diff.length > PR_DIFF_MAX
+      ? `${diff.slice(0, PR_DIFF_MAX)}\n… (diff cut at ${PR_DIFF_MAX} characters)`
+      : diff,
+    ctx.run.id,
+  );
+  if (f.scope === "open") {
+    return planTasks(ctx, { ...inputs, approach: { ...inputs.approach, summary: brief } });
+  }
+  const title = f.request.check
+    ? `Make ${f.request.check.name} pass`
+    : "Do what the review comments ask";
+  return assignWaves([
+    {
+      id: "T1",
+      title: title.slice(0, 100),
+      description: brief,
+      files: followupFiles(f.request),
+      size: "S",
+      dependsOn: [],
+      conditions: [],
+    },
+  ]);
 }

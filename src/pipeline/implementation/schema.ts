@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { GATE_STEPS } from "../../gates/discover.ts";
+import { phaseSpec } from "../jobs.ts";
 import { outputOf } from "../phase.ts";
 
 /** The implementation contract (DESIGN.md §2): non-negotiable. */
@@ -67,3 +68,6 @@ export const ImplementationOutputSchema = ImplementationResultSchema.extend({
 export type ImplementationOutput = z.infer<typeof ImplementationOutputSchema>;
 
 export const IMPLEMENTATION = outputOf("implementation", ImplementationOutputSchema);
+
+/** Queued without a question when a follow-up's request hands over (phase modules may not import the registry). */
+export const IMPLEMENTATION_JOB = phaseSpec("implementation", 3);
