@@ -33,6 +33,8 @@ create table pr_watches (
   ci jsonb not null default '{}',
   ci_rounds int not null default 0,
   polled_at timestamptz,
+  -- The poll job chain's generation: a job of an older one stops, so a PR is polled by one chain.
+  poll_gen int not null default 0,
   created_at timestamptz not null default now(),
   unique (owner, repo, pr_number)
 );

@@ -244,7 +244,7 @@ export const VARS = {
     why: "the @mention in a PR comment that asks Paul for a follow-up (default paul)",
   },
   PAUL_GITHUB_POLL_SECONDS: {
-    schema: int(5, 3600),
+    schema: int(1, 3600),
     example: "60",
     why: "how often open PRs are polled (conditional requests) when no webhook secret is set; stretched when the rate limit runs low (default 60)",
   },

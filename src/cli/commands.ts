@@ -74,5 +74,19 @@ export async function showText(
       }
     }
   }
+  if (run.parent_run_id)
+    out.push("", `A follow-up of run ${run.parent_run_id} (paul show ${run.parent_run_id}).`);
+  if (view.followups.length > 0) {
+    out.push("", "── Follow-ups ──");
+    for (const f of view.followups) {
+      const pushed = f.pushed ? `pushed ${f.pushed.slice(0, 7)}` : f.run.status;
+      out.push(`  ${f.run.id} ${f.what} — ${pushed}, $${f.usage.costUsd.toFixed(2)}`);
+    }
+  }
+  const quiet = view.sources.filter((s) => s.outcome !== "started" && !s.key.startsWith("reply:"));
+  if (quiet.length > 0) {
+    out.push("", "── Seen and not acted on ──");
+    for (const s of quiet) out.push(`  ${s.key}: ${s.outcome}${s.detail ? ` (${s.detail})` : ""}`);
+  }
   return `${redact(out.join("\n"))}\n`;
 }

@@ -71,6 +71,18 @@ program
   .option("--budget-usd <n>", "raise the run's budget to this many dollars", positiveNumber)
   .action((id: string, o) => cli.resume(id, o));
 program
+  .command("followup")
+  .description("more work on a finished run's branch: pushed to the same branch and PR")
+  .argument("<run>", "the run whose branch to continue")
+  .argument("<request>", "what to change, in words")
+  .option("--yes", "push without asking, even when the change is large")
+  .option(
+    "--budget-usd <n>",
+    "stop the follow-up when it has cost this many dollars",
+    positiveNumber,
+  )
+  .action((id: string, request: string, o) => cli.followup(id, request, o));
+program
   .command("worker")
   .description("run a worker that executes phase jobs (for more machines)")
   .option("--concurrency <n>", "jobs at once", positiveInt)

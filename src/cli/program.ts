@@ -122,6 +122,21 @@ export function runCli(env: NodeJS.ProcessEnv, io: CliIO) {
       });
     },
 
+    /** More work on a finished build's branch, driven here like a build. */
+    async followup(id: string, request: string, o: FollowOpts) {
+      const cfg = config("build");
+      await withApp(cfg, async (app) => {
+        const { run } = await app.service.followup(
+          id,
+          { source: "cli", author: cliUser(), text: request, comments: [] },
+          { origin: "cli", requester: cliUser(), budgetUsd: o.budgetUsd },
+        );
+        if (!run) return;
+        io.out(`Follow-up ${run.id} on ${run.branch} (run ${run.parent_run_id}).\n`);
+        await drive(app, run.id, o, true);
+      });
+    },
+
     async runs(limit: number) {
       await withApp(config("read"), async (app) => io.out(await runsText(app.service, limit)));
     },

@@ -1,4 +1,5 @@
 import type { Queryable } from "./pool.ts";
+import { oneRow } from "./rows.ts";
 
 export type SourceOutcome = "started" | "refused" | "ignored" | "noted";
 
@@ -65,18 +66,21 @@ export interface WatchRow {
   ci: Partial<CiMemo>;
   ci_rounds: number;
   polled_at: Date | null;
+  poll_gen: number;
+  created_at: Date;
 }
 
 /** Start watching a build's PR (again, after a push); names are stored lower-case, as GitHub matches them. */
 export async function watchPr(
   db: Queryable,
   w: { runId: string; owner: string; repo: string; prNumber: number },
-): Promise<void> {
-  await db.query(
+): Promise<WatchRow> {
+  const res = await db.query<WatchRow>(
     `insert into pr_watches (run_id, owner, repo, pr_number) values ($1, lower($2), lower($3), $4)
-     on conflict (run_id) do update set state = 'watching'`,
+     on conflict (run_id) do update set state = 'watching' returning *`,
     [w.runId, w.owner, w.repo, w.prNumber],
   );
+  return oneRow(res, "the PR watch");
 }
 
 export async function getWatch(db: Queryable, runId: string): Promise<WatchRow | undefined> {
@@ -124,7 +128,15 @@ export async function activeWatches(db: Queryable): Promise<WatchRow[]> {
   return (await db.query<WatchRow>("select * from pr_watches where state = 'watching'")).rows;
 }
 
-const WATCH_PATCH = ["state", "etags", "head_sha", "ci", "ci_rounds", "polled_at"] as const;
+const WATCH_PATCH = [
+  "state",
+  "etags",
+  "head_sha",
+  "ci",
+  "ci_rounds",
+  "polled_at",
+  "poll_gen",
+] as const;
 
 export async function updateWatch(
   db: Queryable,

@@ -36,16 +36,18 @@ export async function enqueue<P extends { runId: string }>(
   db: Queryable,
   spec: JobSpec<P>,
   payload: P,
+  o: { runAt?: Date } = {},
 ): Promise<void> {
   const parsed = spec.payload.parse(payload);
   await db.query(
-    `select graphile_worker.add_job($1, $2::json, max_attempts := $3, job_key := $4, job_key_mode := 'unsafe_dedupe', flags := array[$5])`,
+    `select graphile_worker.add_job($1, $2::json, max_attempts := $3, job_key := $4, job_key_mode := 'unsafe_dedupe', flags := array[$5], run_at := coalesce($6::timestamptz, now()))`,
     [
       spec.name,
       JSON.stringify(parsed),
       spec.maxAttempts,
       jobKey(spec, parsed),
       runFlag(parsed.runId),
+      o.runAt?.toISOString() ?? null,
     ],
   );
 }

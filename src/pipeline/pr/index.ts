@@ -1,3 +1,4 @@
+import { withTransaction } from "../../db/pool.ts";
 import { updateRun } from "../../db/runs.ts";
 import { usageTotals } from "../../db/usage.ts";
 import { openOrReusePullRequest } from "../../github/pulls.ts";
@@ -10,6 +11,8 @@ import { IMPLEMENTATION } from "../implementation/schema.ts";
 import { featureRef } from "../implementation/workspace.ts";
 import { JUDGING } from "../judging/schema.ts";
 import { definePhase } from "../phase.ts";
+import { WATCH_JOBS } from "../watch/jobs.ts";
+import { watchPull } from "../watch/poll.ts";
 import { renderPullRequestBody, renderPullRequestTitle } from "./prompt.ts";
 import { renderPr } from "./render.ts";
 import { PR, type PrResult } from "./schema.ts";
@@ -21,6 +24,8 @@ export const pr = definePhase({
   numbering: "questions",
   asks: [],
   run: runPr,
+  // Once the PR is open: its comments, reviews and CI, watched for follow-ups.
+  jobs: WATCH_JOBS,
   render: renderPr,
 });
 
@@ -35,7 +40,7 @@ async function runPr(ctx: PhaseContext<PrResult>): Promise<void> {
   const local = `refs/paul/${ctx.run.id}/pr`;
   await fetchRef(mirror, repo.url, featureRef(ctx.run.id), local, auth);
   await ctx.progress(`pushing ${impl.branch}`);
-  await pushRef(mirror, local, `refs/heads/${impl.branch}`, {
+  const pushed = await pushRef(mirror, local, `refs/heads/${impl.branch}`, {
     remoteUrl: repo.url,
     baseBranch: ctx.run.base_branch,
     auth,
@@ -80,7 +85,18 @@ async function runPr(ctx: PhaseContext<PrResult>): Promise<void> {
       title: renderPullRequestTitle(ctx.run.feature),
       body,
     });
-    await updateRun(pool, ctx.run.id, { pr_url: pr.url, pr_number: pr.number });
+    await withTransaction(pool, async (tx) => {
+      await updateRun(tx, ctx.run.id, { pr_url: pr.url, pr_number: pr.number });
+      if (repo.github) {
+        await watchPull(ctx.deps, tx, {
+          runId: ctx.run.id,
+          owner: repo.github.owner,
+          repo: repo.github.name,
+          prNumber: pr.number,
+          headSha: pushed.commit,
+        });
+      }
+    });
     result = {
       branch: impl.branch,
       pushed: true,

@@ -1,6 +1,7 @@
 import { claimSource } from "../../db/followups.ts";
 import { getPhaseResult } from "../../db/phases.ts";
 import { getPlan } from "../../db/plans.ts";
+import { withTransaction } from "../../db/pool.ts";
 import { listFollowups, requireRun } from "../../db/runs.ts";
 import { usageTotals } from "../../db/usage.ts";
 import { invariant, isPaulError, PaulError } from "../../errors.ts";
@@ -18,6 +19,7 @@ import { ensureCommit, featureRef, openRunGit, worktreeAt } from "../implementat
 import { definePhase, readOutput } from "../phase.ts";
 import { REQUEST, type RequestOutput } from "../request/schema.ts";
 import { describeRequest } from "../request/work.ts";
+import { watchPull } from "../watch/poll.ts";
 import { type FollowupLine, followupsSection, withFollowups } from "./body.ts";
 import { renderPush } from "./render.ts";
 import { PUSH, PUSH_JOB, type PushResult } from "./schema.ts";
@@ -120,6 +122,13 @@ async function runPush(ctx: PhaseContext<PushResult>): Promise<void> {
     };
   }
   await ctx.complete(result, { finish: "done", message: result.message });
+  if (repo && parent.pr_number) {
+    const pr = { owner: repo.owner, repo: repo.name, prNumber: parent.pr_number };
+    // The new head's CI is watched like the first one's.
+    await withTransaction(pool, (tx) =>
+      watchPull(ctx.deps, tx, { runId: parent.id, ...pr, headSha: commit }),
+    );
+  }
 }
 
 function summaryOf(impl: ImplementationOutput): string {
