@@ -10,6 +10,7 @@ import { listFollowups, listRuns, type RunRow, requireRun, updateRun } from "../
 import { listTasks, type TaskRow } from "../db/tasks.ts";
 import { type UsageTotals, usageTotals } from "../db/usage.ts";
 import { PaulError } from "../errors.ts";
+import type { Signal } from "../github/signals.ts";
 import { reviveJobs } from "../queue/jobs.ts";
 import { heldElsewhere } from "../queue/worker.ts";
 import { choiceApproaches } from "./approaches/choice.ts";
@@ -26,6 +27,7 @@ import { PUSH } from "./push/schema.ts";
 import { type FollowupRequest, FollowupRequestSchema } from "./request/schema.ts";
 import { describeRequest } from "./request/work.ts";
 import { cancelRun } from "./run.ts";
+import { receiveSignal } from "./watch/poll.ts";
 
 /** Checking a request needs no database: a terminal validates before opening one. */
 export { prepareNow } from "./prepare.ts";
@@ -144,6 +146,13 @@ export function runService(deps: Deps) {
       o: FollowupOrigin,
       attach?: (tx: Queryable, run: RunRow) => Promise<void>,
     ): Promise<FollowupStart> => startFollowup(pool, cfg, buildId, request, o, attach),
+
+    /**
+     * Something GitHub said (a webhook delivery) about a PR Paul watches,
+     * queued as a job of that PR's build; returns the builds it concerns.
+     */
+    githubSignal: (s: Signal, deliveryId: string): Promise<string[]> =>
+      receiveSignal(deps, s, `delivery:${deliveryId}`),
 
     /** Decide a question; exactly one of any number of concurrent answers proceeds. */
     answer: (ctaId: string, decision: Decision, by: string): Promise<Resolution> =>
