@@ -3,12 +3,7 @@ import { gitOut } from "../../src/workspace/git.ts";
 import { createTestDb, type TestDb } from "../support/db.ts";
 import { type ModelServer, startModelServer } from "../support/fake-anthropic.ts";
 import { type FakeGitHub, startFakeGitHub } from "../support/fake-github.ts";
-import {
-  DEMO_FEATURE,
-  followupModel,
-  SEE_YOU,
-  SEE_YOU_TEST,
-} from "../support/followup-model.ts";
+import { DEMO_FEATURE, followupModel, SEE_YOU, SEE_YOU_TEST } from "../support/followup-model.ts";
 import { removeFixtures, tempDir } from "../support/git-fixtures.ts";
 import { GITHUB_TOKEN, MODEL_KEY, runPaul, sampleGitHubRemote } from "../support/harness.ts";
 
@@ -94,11 +89,15 @@ test("paul followup changes the build's branch: one narrow task, gates, a push o
   // Pushed on top of the branch as it was: a fast-forward, with the new text.
   const after = await head();
   expect(after).not.toBe(before);
-  expect(await gitOut(["merge-base", "--is-ancestor", before, after], remote.bare).then(() => true)).toBe(true);
+  expect(
+    await gitOut(["merge-base", "--is-ancestor", before, after], remote.bare).then(() => true),
+  ).toBe(true);
   expect(await gitOut(["show", `${after}:src/farewell.js`], remote.bare)).toContain("See you");
 
   // The coder got the request fenced as data, and the PR's diff.
-  const coder = model.requests.filter((r) => JSON.stringify(r.messages[0]).includes("<<<UNTRUSTED REQUEST"));
+  const coder = model.requests.filter((r) =>
+    JSON.stringify(r.messages[0]).includes("<<<UNTRUSTED REQUEST"),
+  );
   expect(coder.length).toBeGreaterThan(0);
   expect(JSON.stringify(coder[0]?.messages[0])).toContain("src/farewell.js");
 
