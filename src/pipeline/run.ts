@@ -65,7 +65,7 @@ export interface Finish {
 
 /** The run goes on to the next phase of its flow with no question (a follow-up's small change). */
 export interface Continue {
-  then: JobSpec<PhasePayload>;
+  nextJob: JobSpec<PhasePayload>;
   message: string;
 }
 
@@ -125,9 +125,9 @@ export async function completePhaseTx<O>(
     await insertEvent(tx, run.id, "run_finished", { status: "done", message: next.message });
     return;
   }
-  if ("then" in next) {
+  if ("nextJob" in next) {
     await insertEvent(tx, run.id, "progress", { phase, message: next.message });
-    await enqueue(tx, next.then, { runId: run.id, revision: 0 });
+    await enqueue(tx, next.nextJob, { runId: run.id, revision: 0 });
     return;
   }
   await askQuestion(tx, { runId: run.id, phase, revision, ...next });

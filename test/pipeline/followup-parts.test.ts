@@ -42,7 +42,7 @@ describe("a follow-up's flow", () => {
 describe("pushing without a question", () => {
   it("pushes a small verified change at once", () => {
     expect(followupNext(200, "paul/x", passed, 12)).toEqual({
-      then: PUSH_JOB,
+      nextJob: PUSH_JOB,
       message: "12 line(s) changed and the gates pass: pushing to paul/x",
     });
   });

@@ -1,8 +1,14 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { branchEndpoint } from "./fake-github-branches.ts";
+import { type CiScript, checksState } from "./fake-github-checks.ts";
+import { type Delivery, deliver, feedbackState, type Permission } from "./fake-github-feedback.ts";
+
+export type { CiScript, FakeCheck } from "./fake-github-checks.ts";
+export type { Delivery } from "./fake-github-feedback.ts";
 
 /**
  * GitHub's REST API for the endpoints Paul uses, over real HTTP, enforcing
@@ -22,6 +28,8 @@ export interface FakeGitHubOptions {
   token: string;
   /** Keyed "owner/name". */
   repos: Record<string, FakeRepo>;
+  /** The checks each commit gets (none without it). */
+  ci?: CiScript;
 }
 
 export interface RecordedRequest {
@@ -52,6 +60,35 @@ export interface FakeGitHub {
   pulls: FakePull[];
   /** The next `count` requests answer `status` (with `headers`) before anything else is checked. */
   failNext(status: number, count?: number, headers?: Record<string, string>): void;
+  setPermission(repoKey: string, user: string, p: Permission): void;
+  addComment(repoKey: string, pr: number, c: { user: string; body: string }): Delivery;
+  addReviewComment(
+    repoKey: string,
+    pr: number,
+    c: { user: string; body: string; path: string; line: number; startLine?: number },
+  ): Delivery;
+  addReview(
+    repoKey: string,
+    pr: number,
+    r: {
+      user: string;
+      state: "CHANGES_REQUESTED" | "COMMENTED" | "APPROVED";
+      body: string;
+      comments?: { body: string; path: string; line: number }[];
+    },
+  ): Delivery;
+  /** What Paul wrote on a PR (issue comments and review replies), oldest first. */
+  comments(
+    repoKey: string,
+    pr: number,
+  ): { kind: "issue" | "review"; body: string; inReplyTo?: number }[];
+  /** Checks re-run through the API. */
+  reruns: { name: string; sha: string }[];
+  /** The rate limit left; each answered request but a 304 uses one. */
+  setRateRemaining(n: number): void;
+  rateRemaining(): number;
+  /** A webhook delivery to `target`, signed with `secret` as GitHub signs it. */
+  deliver: typeof deliver;
   close(): Promise<void>;
 }
 
@@ -68,7 +105,7 @@ async function git(bare: string, ...args: string[]): Promise<string | undefined>
   }
 }
 
-type Reply = { status: number; data: unknown; headers?: Record<string, string> };
+type Reply = { status: number; data: unknown; headers?: Record<string, string>; raw?: string };
 type Repo = FakeRepo & { key: string; owner: string; name: string };
 
 const fail = (status: number, message: string, extra: Record<string, unknown> = {}): Reply => ({
@@ -86,6 +123,22 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
   const pulls: FakePull[] = [];
   const failures: { status: number; headers: Record<string, string> }[] = [];
   let host = "";
+  let ids = 1000;
+  let rate = 5000;
+  const nextId = () => ++ids;
+  const feedback = feedbackState(() => host, nextId);
+  const checks = checksState({
+    host: () => host,
+    nextId,
+    ci: opts.ci,
+    resolve: async (repoKey, ref) => {
+      const repo = opts.repos[repoKey];
+      if (!repo) return undefined;
+      if (/^[0-9a-f]{40}$/.test(ref)) return ref;
+      return git(repo.bare, "rev-parse", "--verify", `refs/heads/${ref}^{commit}`);
+    },
+    bareOf: (repoKey) => opts.repos[repoKey]?.bare ?? "",
+  });
 
   // GitHub matches owner/name case-insensitively.
   const findRepo = (owner: string, name: string): Repo | undefined => {
@@ -159,7 +212,18 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
     return { status: 200, data: pull };
   }
 
+  /** A pull as GitHub shows it now: its head is the branch's current commit in the remote. */
+  async function getPull(repo: Repo, n: number): Promise<Reply> {
+    const pull = pulls.find((p) => p.base.repo.full_name === repo.key && p.number === n);
+    if (!pull) return fail(404, "Not Found");
+    const sha = await git(repo.bare, "rev-parse", "--verify", `refs/heads/${pull.head.ref}`);
+    if (sha) pull.head.sha = sha;
+    return { status: 200, data: { ...pull, merged: false } };
+  }
+
   async function handle(req: IncomingMessage, body: unknown, badJson: boolean): Promise<Reply> {
+    const logged = checks.log(new URL(req.url ?? "/", `http://${host}`).pathname);
+    if (logged) return logged;
     const failure = failures.shift();
     if (failure) {
       const limited = failure.status === 429 || failure.status === 403;
@@ -180,6 +244,18 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
     const url = new URL(req.url ?? "/", `http://${host}`);
     const branches = await branchEndpoint(req.method, url, host, findRepo);
     if (branches) return branches;
+    const sub = /^\/repos\/([^/]+)\/([^/]+)(\/.+)$/.exec(url.pathname);
+    const subRepo = sub
+      ? findRepo(decodeURIComponent(sub[1] ?? ""), decodeURIComponent(sub[2] ?? ""))
+      : undefined;
+    if (sub && subRepo) {
+      const method = req.method ?? "GET";
+      const path = (sub[3] ?? "").replace(/\/+$/, "");
+      const found =
+        feedback.handle(method, path, subRepo.key, body) ??
+        (await checks.handle(method, path, subRepo.key));
+      if (found) return found;
+    }
     const m = /^\/repos\/([^/]+)\/([^/]+)(\/pulls(?:\/(\d+))?)?\/?$/.exec(url.pathname);
     const repo = m ? findRepo(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!)) : undefined;
     if (!m || !repo) return fail(404, "Not Found");
@@ -187,6 +263,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
     if (route === "GET pulls") return listPulls(repo, url.searchParams);
     if (route === "POST pulls") return createPull(repo, asRecord(body));
     if (route === "PATCH pull") return updatePull(repo, Number(m[4]), asRecord(body));
+    if (route === "GET pull") return getPull(repo, Number(m[4]));
     if (route !== "GET repo") return fail(404, "Not Found");
     const { key: full_name, owner, name, defaultBranch: default_branch } = repo;
     return {
@@ -220,15 +297,29 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
     const entry: RecordedRequest = { method, path, headers, body, status: 0 };
     requests.push(entry);
     const r = await handle(req, body, badJson).catch((e: unknown) => fail(500, `fake: ${e}`));
-    entry.status = r.status;
-    res.writeHead(r.status, {
-      "content-type": "application/json; charset=utf-8",
+    const text = r.raw ?? JSON.stringify(r.data);
+    // GitHub's conditional requests: a strong ETag on every GET, and a 304 (no body,
+    // no rate limit used) when If-None-Match names it.
+    const etag =
+      method === "GET" && r.status === 200
+        ? `"${createHash("sha1").update(text).digest("hex")}"`
+        : undefined;
+    const notModified = etag !== undefined && headers["if-none-match"] === etag;
+    if (!notModified && rate > 0) rate--;
+    const status = notModified ? 304 : r.status;
+    entry.status = status;
+    res.writeHead(status, {
+      "content-type":
+        r.raw !== undefined ? "text/plain; charset=utf-8" : "application/json; charset=utf-8",
       "x-github-request-id": `FAKE:${requests.length}`,
       "x-ratelimit-limit": "5000",
-      "x-ratelimit-remaining": "4999",
+      "x-ratelimit-remaining": String(rate),
+      "x-ratelimit-used": String(5000 - rate),
+      "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 3600),
+      ...(etag ? { etag } : {}),
       ...r.headers,
     });
-    res.end(JSON.stringify(r.data));
+    res.end(notModified || status === 302 ? "" : text);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -240,6 +331,17 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
     failNext(status, count = 1, headers = {}) {
       for (let i = 0; i < count; i++) failures.push({ status, headers });
     },
+    setPermission: feedback.setPermission,
+    addComment: feedback.addComment,
+    addReviewComment: feedback.addReviewComment,
+    addReview: feedback.addReview,
+    comments: feedback.comments,
+    reruns: checks.reruns,
+    setRateRemaining(n) {
+      rate = n;
+    },
+    rateRemaining: () => rate,
+    deliver,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -253,7 +253,7 @@ export function followupNext(
     };
   }
   return {
-    then: PUSH_JOB,
+    nextJob: PUSH_JOB,
     message: `${lines} line(s) changed and the gates pass: pushing to ${branch}`,
   };
 }

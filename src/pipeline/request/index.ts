@@ -49,7 +49,7 @@ async function runRequest(ctx: PhaseContext<RequestOutput>): Promise<void> {
     return;
   }
   await ctx.complete(output, {
-    then: IMPLEMENTATION_JOB,
+    nextJob: IMPLEMENTATION_JOB,
     message: narrow
       ? "one narrowly scoped task, on the branch as it is now"
       : "planning the follow-up on the branch as it is now",

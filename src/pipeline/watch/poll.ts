@@ -52,6 +52,7 @@ export async function pollOnce(deps: Deps, buildId: string, gen: number): Promis
     deps.github(),
     { owner: w.owner, repo: w.repo, number: w.pr_number },
     w.etags,
+    w.head_sha ?? undefined,
   );
   for (const s of res.signals) {
     // The checks of the head this poll saw: this build's, whatever head the watch last stored.
