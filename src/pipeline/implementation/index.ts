@@ -121,7 +121,12 @@ async function followupPlan(
     ctx.run.id,
   );
   if (f.scope === "open") {
-    return planTasks(ctx, { ...inputs, approach: { ...inputs.approach, summary: brief } });
+    const plan = await planTasks(ctx, { ...inputs, approach: { ...inputs.approach, summary: brief } });
+    // Each coder sees the request as it was written, fenced, not only the planner's retelling.
+    return plan.map((t) => ({
+      ...t,
+      description: `${t.description}\n\nThe follow-up this task is part of:\n${brief}`,
+    }));
   }
   const title = f.request.check
     ? `Make ${f.request.check.name} pass`
