@@ -1,65 +1,61 @@
+import { z } from "zod";
+
 /**
  * What GitHub tells Paul about a watched PR, in one shape whether it came as
  * a webhook delivery or from a poll. Keys are the same either way, so the
  * same comment seen twice is recognised.
  */
-export interface RepoName {
-  owner: string;
-  name: string;
-}
+const RepoNameSchema = z.object({ owner: z.string(), name: z.string() });
+export type RepoName = z.infer<typeof RepoNameSchema>;
 
-export interface CommentContext {
-  author: string;
-  body: string;
-  url: string;
-  path?: string;
-  line?: number;
-  startLine?: number;
-  diffHunk?: string;
-}
+/** A comment a request points at; a line comment names its file and lines. */
+export const CommentContextSchema = z.object({
+  author: z.string(),
+  body: z.string(),
+  url: z.string(),
+  path: z.string().optional(),
+  line: z.number().int().optional(),
+  startLine: z.number().int().optional(),
+  diffHunk: z.string().optional(),
+});
+export type CommentContext = z.infer<typeof CommentContextSchema>;
 
-export type Signal =
+/** What every signal about a PR's conversation carries. */
+const onPull = {
+  key: z.string(),
+  repo: RepoNameSchema,
+  pr: z.number().int(),
+  author: z.string(),
+  body: z.string(),
+  url: z.string(),
+};
+
+/** Also the payload schema of the job that carries a signal (src/pipeline/watch). */
+export const SignalSchema = z.discriminatedUnion("kind", [
   /** A PR conversation comment. */
-  | {
-      kind: "comment";
-      key: string;
-      repo: RepoName;
-      pr: number;
-      commentId: number;
-      author: string;
-      body: string;
-      url: string;
-    }
+  z.object({ kind: z.literal("comment"), ...onPull, commentId: z.number().int() }),
   /** A comment on a line of the diff. */
-  | {
-      kind: "review_comment";
-      key: string;
-      repo: RepoName;
-      pr: number;
-      commentId: number;
-      author: string;
-      body: string;
-      url: string;
-      path: string;
-      line?: number;
-      startLine?: number;
-      diffHunk?: string;
-      inReplyTo?: number;
-    }
-  | {
-      kind: "review";
-      key: string;
-      repo: RepoName;
-      pr: number;
-      reviewId: number;
-      author: string;
-      body: string;
-      state: "changes_requested" | "commented" | "approved" | "dismissed";
-      url: string;
-      comments: CommentContext[];
-    }
+  z.object({
+    kind: z.literal("review_comment"),
+    ...onPull,
+    commentId: z.number().int(),
+    path: z.string(),
+    line: z.number().int().optional(),
+    startLine: z.number().int().optional(),
+    diffHunk: z.string().optional(),
+    inReplyTo: z.number().int().optional(),
+  }),
+  z.object({
+    kind: z.literal("review"),
+    ...onPull,
+    reviewId: z.number().int(),
+    state: z.enum(["changes_requested", "commented", "approved", "dismissed"]),
+    comments: z.array(CommentContextSchema),
+  }),
   /** Something about a commit's CI changed: look again. */
-  | { kind: "checks"; key: string; repo: RepoName; sha: string };
+  z.object({ kind: z.literal("checks"), key: z.string(), repo: RepoNameSchema, sha: z.string() }),
+]);
+export type Signal = z.infer<typeof SignalSchema>;
 
 /** Appended to everything Paul writes on GitHub, so it never takes its own words for a request. */
 export const PAUL_MARKER = "<!-- paul -->";

@@ -1,10 +1,10 @@
 import { pinBase, type RunRow } from "../db/runs.ts";
 import { invariant, PaulError } from "../errors.ts";
-import type { GitAuth } from "../workspace/git.ts";
-import { fetchRef } from "../workspace/push.ts";
 import { discoverGates } from "../gates/discover.ts";
 import { preflight } from "../gates/preflight.ts";
+import type { GitAuth } from "../workspace/git.ts";
 import { workspacePaths } from "../workspace/paths.ts";
+import { fetchRef } from "../workspace/push.ts";
 import { ensureMirror, resolveBase } from "../workspace/repo.ts";
 import { createWorktree } from "../workspace/worktree.ts";
 import { repoFromRun } from "./context.ts";

@@ -121,7 +121,10 @@ async function followupPlan(
     ctx.run.id,
   );
   if (f.scope === "open") {
-    const plan = await planTasks(ctx, { ...inputs, approach: { ...inputs.approach, summary: brief } });
+    const plan = await planTasks(ctx, {
+      ...inputs,
+      approach: { ...inputs.approach, summary: brief },
+    });
     // Each coder sees the request as it was written, fenced, not only the planner's retelling.
     return plan.map((t) => ({
       ...t,

@@ -1,17 +1,10 @@
 import { z } from "zod";
+import { type CommentContext, CommentContextSchema } from "../../github/signals.ts";
 import { outputOf } from "../phase.ts";
 
-/** A comment a follow-up answers; a line comment names its file and lines. */
-export const CommentSchema = z.object({
-  author: z.string(),
-  body: z.string(),
-  url: z.string(),
-  path: z.string().optional(),
-  line: z.number().int().optional(),
-  startLine: z.number().int().optional(),
-  diffHunk: z.string().optional(),
-});
-export type FollowupComment = z.infer<typeof CommentSchema>;
+/** A comment a follow-up answers: the same shape GitHub's signals carry. */
+export const CommentSchema = CommentContextSchema;
+export type FollowupComment = CommentContext;
 
 /** Where a follow-up answers on GitHub: the PR, and the line comment it replies under. */
 export const GithubReplySchema = z.object({

@@ -8,6 +8,7 @@ import {
 } from "../../db/followups.ts";
 import { withTransaction } from "../../db/pool.ts";
 import { FINISHED, listFollowups, requireRun } from "../../db/runs.ts";
+import { isPaulError } from "../../errors.ts";
 import {
   type CheckState,
   failureReport,
@@ -93,7 +94,12 @@ export async function checkCi(deps: Deps, buildId: string, sha: string): Promise
         return "rerun";
       }
     }
-    const base = await listChecks(gh, w.owner, w.repo, pull.baseRef).catch(() => []);
+    const base = await listChecks(gh, w.owner, w.repo, pull.baseRef).catch((e: unknown) => {
+      // A base branch GitHub has no checks for (or no longer has) fails nothing there;
+      // anything else (an outage) goes back to the queue with the job.
+      if (isPaulError(e) && (e.code === "github_not_found" || e.code === "bad_input")) return [];
+      throw e;
+    });
     const onBase = failed.filter((c) => base.some((b) => b.name === c.name && isFailed(b)));
     const ours = failed.filter((c) => !onBase.includes(c));
     if (onBase.length > 0) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SignalSchema } from "../../github/signals.ts";
 import type { JobSpec } from "../../queue/jobs.ts";
 
 /*
@@ -6,59 +7,6 @@ import type { JobSpec } from "../../queue/jobs.ts";
  * (its run id and flag), though the build itself is done: what they start
  * are follow-ups, runs of their own.
  */
-
-const RepoName = z.object({ owner: z.string(), name: z.string() });
-const Comment = z.object({
-  author: z.string(),
-  body: z.string(),
-  url: z.string(),
-  path: z.string().optional(),
-  line: z.number().int().optional(),
-  startLine: z.number().int().optional(),
-  diffHunk: z.string().optional(),
-});
-
-/** src/github/signals.ts's Signal, as a job carries it. */
-export const SignalSchema = z.discriminatedUnion("kind", [
-  z.object({
-    kind: z.literal("comment"),
-    key: z.string(),
-    repo: RepoName,
-    pr: z.number().int(),
-    commentId: z.number().int(),
-    author: z.string(),
-    body: z.string(),
-    url: z.string(),
-  }),
-  z.object({
-    kind: z.literal("review_comment"),
-    key: z.string(),
-    repo: RepoName,
-    pr: z.number().int(),
-    commentId: z.number().int(),
-    author: z.string(),
-    body: z.string(),
-    url: z.string(),
-    path: z.string(),
-    line: z.number().int().optional(),
-    startLine: z.number().int().optional(),
-    diffHunk: z.string().optional(),
-    inReplyTo: z.number().int().optional(),
-  }),
-  z.object({
-    kind: z.literal("review"),
-    key: z.string(),
-    repo: RepoName,
-    pr: z.number().int(),
-    reviewId: z.number().int(),
-    author: z.string(),
-    body: z.string(),
-    state: z.enum(["changes_requested", "commented", "approved", "dismissed"]),
-    url: z.string(),
-    comments: z.array(Comment),
-  }),
-  z.object({ kind: z.literal("checks"), key: z.string(), repo: RepoName, sha: z.string() }),
-]);
 
 export const GithubSignalPayload = z.object({ runId: z.string().min(1), signal: SignalSchema });
 export type GithubSignalPayload = z.infer<typeof GithubSignalPayload>;
